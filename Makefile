@@ -1,0 +1,46 @@
+# Tender: `make run` starts the service, `make test` proves it. Both set everything up.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BENCH_REQUESTS ?= 50000
+
+.PHONY: run test lint typecheck pytest test-standalone bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Tender needs Python 3.11 or 3.12 (found %d.%d); set PYTHON=python3.12" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/tender serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+# The database tests again, against a standalone PostgreSQL (CI runs this when one answers).
+test-standalone: $(STAMP)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m db
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --requests $(BENCH_REQUESTS)
+
+# Re-pin after editing requirements.in (needs uv: pip install uv).
+lock:
+	uv pip compile requirements.in --universal --python-version 3.11 --generate-hashes \
+		--no-emit-index-url --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Tender: a payment service over Stripe PaymentIntents and PostgreSQL RLS."""

@@ -1,0 +1,37 @@
+"""create_app(): the FastAPI application, its middleware, routers and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tender.auth import endpoints as auth_endpoints
+from tender.http_errors import install_error_handlers
+from tender.monitoring import probes
+from tender.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The API over an already-built Runtime; the app closes the runtime on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Tender",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if not runtime.settings.is_production else None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(probes.router)
+    app.include_router(auth_endpoints.router)
+    return app

@@ -1,0 +1,120 @@
+"""Verify bearer tokens the way Supabase issues them; mint development tokens."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from tender.auth.jwks import JwksCache
+from tender.auth.principal import Principal
+from tender.errors import AuthenticationFailed
+
+ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"})
+ROLES = frozenset({"authenticated", "service_role"})
+LEEWAY_SECONDS = 30
+
+
+class TokenVerifier:
+    """Checks signature, `exp`, `aud`, `sub` and `role`; every failure is a 401 with a code."""
+
+    def __init__(self, *, secret: str | None, jwks: JwksCache | None, audience: str) -> None:
+        self._secret = secret
+        self._jwks = jwks
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed(
+                "The bearer token is malformed.", code="token_malformed"
+            ) from exc
+        alg = header.get("alg")
+        key: Any
+        if alg == "HS256" and self._secret:
+            key = self._secret
+        elif alg in ASYMMETRIC and self._jwks is not None:
+            jwk = await self._jwks.key(header.get("kid"))
+            if jwk.algorithm_name != alg:
+                raise AuthenticationFailed(
+                    "The token's algorithm does not match its key.", code="token_algorithm"
+                )
+            key = jwk.key
+        else:
+            raise AuthenticationFailed(
+                "The token's algorithm is not accepted.", code="token_algorithm"
+            )
+        claims = self._decode(token, key, alg)
+        return self._principal(claims)
+
+    def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                options={"require": ["exp"], "verify_aud": False},
+                leeway=LEEWAY_SECONDS,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationFailed(
+                "The bearer token has expired.", code="token_expired"
+            ) from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthenticationFailed(
+                "The token's signature is not valid.", code="token_invalid"
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed(
+                "The bearer token is not valid.", code="token_invalid"
+            ) from exc
+        return claims
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        role = claims.get("role")
+        if role not in ROLES:
+            raise AuthenticationFailed(
+                "A signed-in user's token is required.", code="token_role_not_allowed"
+            )
+        if role == "service_role":
+            return Principal("service_role", None, claims)
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self._audience not in audiences:
+            raise AuthenticationFailed(
+                "The token is not meant for this service.", code="token_audience"
+            )
+        try:
+            user_id = UUID(str(claims.get("sub")))
+        except ValueError as exc:
+            raise AuthenticationFailed(
+                "The token's subject is not a user id.", code="token_subject"
+            ) from exc
+        return Principal("authenticated", user_id, claims)
+
+
+def mint_token(
+    secret: str,
+    *,
+    user_id: UUID | None,
+    role: str = "authenticated",
+    audience: str = "authenticated",
+    ttl_seconds: int = 3600,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """An HS256 token shaped like Supabase's (development and tests only)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "tender-dev",
+        "aud": audience,
+        "role": role,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        **(extra or {}),
+    }
+    if user_id is not None:
+        claims["sub"] = str(user_id)
+    return jwt.encode(claims, secret, algorithm="HS256")

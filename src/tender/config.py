@@ -1,0 +1,118 @@
+"""One Settings class, read from the environment with the seed's variable names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tender.errors import ConfigurationError
+
+PROJECT_ROOT = Path.cwd()
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    staging = "staging"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Everything Tender reads from its environment. Secrets are SecretStr: never printed."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.development
+    log_level: str = "info"
+
+    # Stripe (seed names)
+    stripe_publishable_key: SecretStr | None = None
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = Field(
+        default=None, description="Stripe API address; unset means api.stripe.com."
+    )
+    stripe_max_network_retries: int = 2
+    stripe_timeout_seconds: float = 20.0
+
+    # Supabase / auth (seed names)
+    supabase_url: str | None = None
+    supabase_anon_key: SecretStr | None = None
+    supabase_service_role_key: SecretStr | None = None
+    supabase_jwt_secret: SecretStr | None = None
+    jwt_audience: str = "authenticated"
+    jwks_cache_seconds: int = 600
+
+    # Infrastructure
+    database_url: SecretStr | None = None
+    database_migration_url: SecretStr | None = None
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
+    data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / ".tender")
+    redis_url: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Payment rules
+    min_amount: int = 50
+    max_amount: int = 100_000
+    supported_currencies: list[str] = Field(
+        default_factory=lambda: ["usd", "eur", "gbp", "cad", "aud", "jpy"]
+    )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @cached_property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    def check_production(self) -> None:
+        """Refuse unsafe production settings with one line naming the variable, never its value."""
+        problems = production_problems(self)
+        if problems:
+            raise ConfigurationError(problems[0])
+
+
+def _value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every reason these settings are unfit for production (empty when fit)."""
+    if not settings.is_production:
+        return []
+    problems: list[str] = []
+    secret = _value(settings.stripe_secret_key)
+    publishable = _value(settings.stripe_publishable_key)
+    if not secret:
+        problems.append("STRIPE_SECRET_KEY is not set")
+    elif secret.startswith(("pk_", "rk_test_")):
+        problems.append("STRIPE_SECRET_KEY holds a publishable key; it needs sk_live_...")
+    elif secret.startswith("sk_test_"):
+        problems.append("STRIPE_SECRET_KEY is a test key; production needs sk_live_...")
+    elif not secret.startswith(("sk_live_", "rk_live_")):
+        problems.append("STRIPE_SECRET_KEY is not a Stripe secret key (sk_live_...)")
+    if not publishable:
+        problems.append("STRIPE_PUBLISHABLE_KEY is not set")
+    elif publishable.startswith(("sk_", "rk_")):
+        problems.append("STRIPE_PUBLISHABLE_KEY holds a secret key; it needs pk_live_...")
+    elif publishable.startswith("pk_test_"):
+        problems.append("STRIPE_PUBLISHABLE_KEY is a test key; production needs pk_live_...")
+    elif not publishable.startswith("pk_live_"):
+        problems.append("STRIPE_PUBLISHABLE_KEY is not a Stripe publishable key (pk_live_...)")
+    if not _value(settings.stripe_webhook_secret).startswith("whsec_"):
+        problems.append("STRIPE_WEBHOOK_SECRET is not set (whsec_...)")
+    if not _value(settings.supabase_jwt_secret) and not settings.supabase_url:
+        problems.append("SUPABASE_JWT_SECRET or SUPABASE_URL (for JWKS) must be set")
+    if settings.database_url is None:
+        problems.append("DATABASE_URL is not set; production never uses the embedded database")
+    return problems

@@ -1,0 +1,1 @@
+"""Database access: engine and pool, per-transaction RLS context, embedded server, migrations."""

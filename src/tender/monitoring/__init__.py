@@ -1,0 +1,1 @@
+"""Monitoring: probes, metrics, alerts, reports."""

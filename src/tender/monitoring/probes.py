@@ -1,0 +1,30 @@
+"""Liveness and readiness probes for orchestrators (`/livez`, `/readyz`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from tender.runtime import Runtime, get_runtime
+
+router = APIRouter(tags=["health"])
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    """The process is up and its event loop answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
+    """Ready for traffic: the database answers within the timeout."""
+    try:
+        await asyncio.wait_for(runtime.db.ping(), READY_TIMEOUT_SECONDS)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "failing": ["database"]}, status_code=503)
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,53 @@
+"""The long-lived parts of a running Tender, shared by requests: pool, verifier, clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from fastapi import Request
+
+from tender.auth.jwks import JwksCache
+from tender.auth.tokens import TokenVerifier
+from tender.config import Settings
+from tender.db.engine import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    verifier: TokenVerifier
+    http: httpx.AsyncClient
+
+    @classmethod
+    def build(cls, settings: Settings, database_url: str) -> Runtime:
+        http = httpx.AsyncClient(timeout=10.0)
+        jwks = None
+        if settings.supabase_url:
+            jwks = JwksCache(
+                settings.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json",
+                ttl_seconds=settings.jwks_cache_seconds,
+                client=http,
+            )
+        secret = settings.supabase_jwt_secret
+        verifier = TokenVerifier(
+            secret=secret.get_secret_value() if secret else None,
+            jwks=jwks,
+            audience=settings.jwt_audience,
+        )
+        db = Database(
+            database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
+        return cls(settings=settings, db=db, verifier=verifier, http=http)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+        await self.http.aclose()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,118 @@
+"""Shared fixtures: a real PostgreSQL (TEST_DATABASE_URL or the embedded server), a fresh
+database per test session, migrated, and the app wired to it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from tender.app import create_app
+from tender.auth.tokens import mint_token
+from tender.config import Environment, Settings
+from tender.db import migrate, provision
+from tender.db.engine import Database
+from tender.db.urls import with_database, with_user
+from tender.runtime import Runtime
+
+REPO = Path(__file__).resolve().parents[1]
+JWT_SECRET = "test-jwt-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A superuser URL on a real server: TEST_DATABASE_URL, else the embedded pgserver."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from tender.db.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(REPO / ".tender" / "test-pgdata")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_urls(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
+    """(owner URL, app URL) of a fresh, migrated database dropped after the session."""
+    name = f"tender_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = with_database(pg_server_url, "postgres")
+    await provision.ensure_database(admin, name)
+    owner_url = with_database(pg_server_url, name)
+    try:
+        await migrate.upgrade(owner_url)
+        await provision.ensure_app_role(owner_url)
+        yield owner_url, with_user(owner_url, provision.APP_ROLE)
+    finally:
+        await provision.drop_database(admin, name)
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        supabase_jwt_secret=SecretStr(JWT_SECRET),
+        stripe_secret_key=SecretStr("sk_test_tender_offline"),
+        stripe_publishable_key=SecretStr("pk_test_tender_offline"),
+        stripe_webhook_secret=SecretStr("whsec_test_secret"),
+        data_dir=tmp_path_factory.mktemp("tender-data"),
+    )
+
+
+@pytest.fixture(scope="session")
+async def owner_db(database_urls: tuple[str, str]) -> AsyncIterator[Database]:
+    """The migration owner's pool: for arranging data and inspecting the catalog."""
+    db = Database(database_urls[0], pool_size=2, max_overflow=2)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app_db(database_urls: tuple[str, str]) -> AsyncIterator[Database]:
+    """The pool the service itself uses (login role tender_app)."""
+    db = Database(database_urls[1], pool_size=4, max_overflow=4)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def runtime(
+    test_settings: Settings, database_urls: tuple[str, str]
+) -> AsyncIterator[Runtime]:
+    rt = Runtime.build(test_settings, database_urls[1])
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tender.test") as c:
+        yield c
+
+
+@pytest.fixture
+def user_id() -> UUID:
+    return uuid4()
+
+
+def bearer(user: UUID | None, role: str = "authenticated", **kwargs: object) -> dict[str, str]:
+    token = mint_token(JWT_SECRET, user_id=user, role=role, **kwargs)  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches a real database, so CI can rerun them on another server."""
+    for item in items:
+        if {"pg_server_url", "database_urls"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
