@@ -3,14 +3,17 @@ database per test session, migrated, and the app wired to it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+import uvicorn
 from pydantic import SecretStr
 
 from tender.app import create_app
@@ -19,10 +22,13 @@ from tender.config import Environment, Settings
 from tender.db import migrate, provision
 from tender.db.engine import Database
 from tender.db.urls import with_database, with_user
+from tender.emulator.config import EmulatorConfig
+from tender.emulator.server import running_emulator
 from tender.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[1]
 JWT_SECRET = "test-jwt-secret-" + "x" * 32
+WEBHOOK_SECRET = "whsec_test_tender_webhooks"
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +63,31 @@ async def database_urls(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+async def stripe_emulator() -> AsyncIterator[str]:
+    """The offline Stripe test mode on a free loopback port, webhooks retried fast."""
+    config = EmulatorConfig(
+        port=0,
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_retry_base_seconds=0.05,
+        webhook_retry_max_seconds=0.5,
+        webhook_max_attempts=5,
+        webhook_timeout_seconds=5.0,
+    )
+    async with running_emulator(config) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory, stripe_emulator: str) -> Settings:
     return Settings(
         environment=Environment.test,
         supabase_jwt_secret=SecretStr(JWT_SECRET),
         stripe_secret_key=SecretStr("sk_test_tender_offline"),
         stripe_publishable_key=SecretStr("pk_test_tender_offline"),
-        stripe_webhook_secret=SecretStr("whsec_test_secret"),
+        stripe_webhook_secret=SecretStr(WEBHOOK_SECRET),
+        stripe_api_base=stripe_emulator,
+        stripe_max_network_retries=1,
+        stripe_timeout_seconds=5.0,
         data_dir=tmp_path_factory.mktemp("tender-data"),
     )
 
@@ -99,6 +123,26 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tender.test") as c:
         yield c
+
+
+@pytest.fixture
+async def live_tender(runtime: Runtime) -> AsyncIterator[str]:
+    """Tender served on a real loopback port (so the test mode can deliver webhooks to it)."""
+    app = create_app(runtime)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            assert not task.done(), "tender failed to start"
+            await asyncio.sleep(0.005)
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        finally:
+            server.should_exit = True
+            await task
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from tender.auth.jwks import JwksCache
 from tender.auth.tokens import TokenVerifier
 from tender.config import Settings
 from tender.db.engine import Database
+from tender.gateway.stripe import StripeGateway
+from tender.monitoring.recorder import Recorder
+from tender.ops.switches import KillSwitches
 
 
 @dataclass
@@ -19,6 +22,9 @@ class Runtime:
     db: Database
     verifier: TokenVerifier
     http: httpx.AsyncClient
+    gateway: StripeGateway
+    recorder: Recorder
+    switches: KillSwitches
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Runtime:
@@ -41,7 +47,15 @@ class Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        return cls(settings=settings, db=db, verifier=verifier, http=http)
+        return cls(
+            settings=settings,
+            db=db,
+            verifier=verifier,
+            http=http,
+            gateway=StripeGateway(settings),
+            recorder=Recorder(),
+            switches=KillSwitches(db),
+        )
 
     async def close(self) -> None:
         await self.db.dispose()

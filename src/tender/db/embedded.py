@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ class EmbeddedPostgres:
             raise ConfigurationError(NO_PGSERVER) from exc
         self.data_dir.mkdir(parents=True, exist_ok=True)
         get_server: Any = pgserver.get_server  # type: ignore[attr-defined]
-        self._server = get_server(self.data_dir, cleanup_mode="stop")
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            self._server = get_server(self.data_dir, cleanup_mode="stop")
         url: str = self._server.get_uri()
         log.info("embedded postgresql ready in %s", self.data_dir)
         return url

@@ -1,0 +1,1 @@
+"""Operations: kill switches, go-live doctor, reconciliation."""
