@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import uvicorn
@@ -85,6 +86,45 @@ async def running_emulator(config: EmulatorConfig | None = None) -> AsyncIterato
         with contextlib.suppress(asyncio.CancelledError):
             await task
         sock.close()
+
+
+@contextlib.contextmanager
+def emulator_in_thread(config: EmulatorConfig | None = None) -> Iterator[str]:
+    """Serve the emulator from a background thread with its own event loop.
+
+    For synchronous callers (the sync ``stripe`` client would block a shared loop).
+    """
+    config = config or EmulatorConfig(port=0)
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    url: list[str] = []
+    failure: list[BaseException] = []
+
+    async def main() -> None:
+        nonlocal stop, loop
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        try:
+            async with running_emulator(config) as base:
+                url.append(base)
+                ready.set()
+                await stop.wait()
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True, name="emulator")
+    thread.start()
+    ready.wait(30)
+    if failure or not url:
+        raise RuntimeError("emulator failed to start") from (failure[0] if failure else None)
+    try:
+        yield url[0]
+    finally:
+        if loop is not None and stop is not None:
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
 
 
 def serve(config: EmulatorConfig | None = None) -> None:
