@@ -6,7 +6,6 @@ Every test starts from a reset emulator (state, faults and webhook knobs cleared
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import socket

@@ -38,14 +38,17 @@ def test_succeeding_cards(client: Any, number: str, brand: str) -> None:
     assert pm.card.last4 == number[-4:]
     assert set(pm.card.to_dict()) >= {"brand", "last4", "exp_month", "exp_year", "fingerprint",
                                    "funding", "country"}  # fmt: skip
-    assert "number" not in pm.card.to_dict() and "cvc" not in pm.card.to_dict()
+    assert "number" not in pm.card.to_dict()
+    assert "cvc" not in pm.card.to_dict()
     pi = client.v1.payment_intents.create(
         {"amount": 2000, "currency": "usd", "payment_method": pm.id, "confirm": True}
     )
     assert pi.status == "succeeded"
     assert pi.amount_received == 2000
     charge = client.v1.charges.retrieve(pi.latest_charge)
-    assert charge.paid and charge.captured and charge.status == "succeeded"
+    assert charge.paid
+    assert charge.captured
+    assert charge.status == "succeeded"
     assert charge.payment_method_details.card.last4 == number[-4:]
     assert [e.data.object.id for e in _events(client, "payment_intent.succeeded")] == [pi.id]
     assert [e.data.object.id for e in _events(client, "charge.succeeded")] == [charge.id]
@@ -71,7 +74,8 @@ def test_declining_cards(client: Any, number: str, code: str, decline_code: str)
     assert after.last_payment_error.decline_code == decline_code
     assert after.last_payment_error.payment_method.id == pm.id
     failed = client.v1.charges.retrieve(after.latest_charge)
-    assert failed.status == "failed" and failed.failure_code == code
+    assert failed.status == "failed"
+    assert failed.failure_code == code
     assert [e.data.object.id for e in _events(client, "payment_intent.payment_failed")] == [pi.id]
 
 
@@ -133,7 +137,8 @@ def test_ready_made_payment_methods(client: Any, alias: str, outcome: str) -> No
     if outcome in ("succeeded", "requires_action"):
         pi = client.v1.payment_intents.create(params)
         assert pi.status == outcome
-        assert pi.payment_method.startswith("pm_") and pi.payment_method != alias
+        assert pi.payment_method.startswith("pm_")
+        assert pi.payment_method != alias
     else:
         with pytest.raises(stripe.CardError) as err:
             client.v1.payment_intents.create(params)
@@ -177,7 +182,8 @@ def test_three_d_secure_success(client: Any, control: httpx.Client, number: str)
     )
     assert _authenticate(control, pi.id, "succeed")["status"] == "succeeded"
     done = client.v1.payment_intents.retrieve(pi.id, {"expand": ["latest_charge"]})
-    assert done.status == "succeeded" and done.next_action is None
+    assert done.status == "succeeded"
+    assert done.next_action is None
     assert done.latest_charge.payment_method_details.card.three_d_secure.result == "authenticated"
 
 
@@ -189,7 +195,8 @@ def test_three_d_secure_failure(client: Any, control: httpx.Client) -> None:
     assert body["status"] == "requires_payment_method"
     after = client.v1.payment_intents.retrieve(pi.id)
     assert after.last_payment_error.code == "payment_intent_authentication_failure"
-    assert after.payment_method is None and after.next_action is None
+    assert after.payment_method is None
+    assert after.next_action is None
     assert _events(client, "payment_intent.payment_failed")[0].data.object.id == pi.id
     retry = client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
     assert retry.status == "succeeded"

@@ -21,6 +21,13 @@ try:
     class _Protocol(HttpToolsProtocol):
         """Exposes the transport in the ASGI scope so fault injection can drop a socket."""
 
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # headers and body are separate writes: do not let Nagle
+                with contextlib.suppress(OSError):  # hold the body for the client's delayed ACK
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
             scope: Any = self.scope
