@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     sentry_dsn: SecretStr | None = None
 
+    cache_max_entries: int = Field(default=10_000, description="In-process cache size (LRU).")
+    cache_timeout_seconds: float = Field(
+        default=0.25, description="Redis socket timeout; a slower cache counts as a miss."
+    )
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from tender.auth.jwks import JwksCache
 from tender.auth.tokens import TokenVerifier
+from tender.cache import Cache
 from tender.config import Settings
 from tender.db.engine import Database
 from tender.gateway.stripe import StripeGateway
@@ -25,6 +26,7 @@ class Runtime:
     gateway: StripeGateway
     recorder: Recorder
     switches: KillSwitches
+    cache: Cache
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Runtime:
@@ -47,19 +49,22 @@ class Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
+        recorder = Recorder()
         return cls(
             settings=settings,
             db=db,
             verifier=verifier,
             http=http,
             gateway=StripeGateway(settings),
-            recorder=Recorder(),
+            recorder=recorder,
             switches=KillSwitches(db),
+            cache=Cache.from_settings(settings, recorder),
         )
 
     async def close(self) -> None:
         await self.db.dispose()
         await self.http.aclose()
+        await self.cache.close()
 
 
 def get_runtime(request: Request) -> Runtime:

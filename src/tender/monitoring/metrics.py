@@ -50,6 +50,11 @@ CACHE_LOOKUPS = Counter(
     "Cache lookups by cache and result.",
     ["cache", "result"],
 )
+CACHE_ERRORS = Counter(
+    "tender_cache_errors_total",
+    "Cache backend failures (each served as a miss) by cache and operation.",
+    ["cache", "operation"],
+)
 DB_LATENCY = Histogram(
     "tender_db_operation_seconds",
     "Database operation latency.",

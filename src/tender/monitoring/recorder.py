@@ -38,6 +38,9 @@ class Recorder:
     def cache(self, name: str, hit: bool) -> None:
         metrics.CACHE_LOOKUPS.labels(name, "hit" if hit else "miss").inc()
 
+    def cache_error(self, name: str, operation: str) -> None:
+        metrics.CACHE_ERRORS.labels(name, operation).inc()
+
     def db_time(self, operation: str, seconds: float) -> None:
         metrics.DB_LATENCY.labels(operation).observe(seconds)
 
