@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -57,6 +58,7 @@ class EmulatorASGI:
         self.em = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         rid = request_id()
         out_headers: list[tuple[bytes, bytes]] = [(b"request-id", rid.encode())]
         try:
@@ -67,6 +69,8 @@ class EmulatorASGI:
         except StripeError as exc:
             status, body = exc.status, dumps(exc.body())
             out_headers.extend((k.encode(), v.encode()) for k, v in exc.headers.items())
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        out_headers.append((b"server-timing", f"app;dur={elapsed_ms:.3f}".encode()))
         await send_raw(send, status, body, out_headers)
 
     async def _handle(
