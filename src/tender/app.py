@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from tender.auth import endpoints as auth_endpoints
 from tender.http_errors import install_error_handlers
 from tender.monitoring import probes
+from tender.ops import endpoints as ops_endpoints
 from tender.runtime import Runtime
+from tender.security.abuse import verified_user
+from tender.security.install import install_security
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -34,4 +37,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app)
     app.include_router(probes.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(ops_endpoints.router)
+    install_security(
+        app, runtime.settings, store=runtime.limits, identify=verified_user(runtime.verifier)
+    )
     return app

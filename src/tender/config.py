@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tender.errors import ConfigurationError
 
@@ -70,6 +71,43 @@ class Settings(BaseSettings):
     supported_currencies: list[str] = Field(
         default_factory=lambda: ["usd", "eur", "gbp", "cad", "aud", "jpy"]
     )
+
+    # Operations and hardening (issue 6). Lists read as comma-separated values.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="IPs/CIDRs whose X-Forwarded-* headers are honoured."
+    )
+    https_only: bool | None = Field(
+        default=None, description="Refuse plain HTTP; unset means on in production only."
+    )
+    max_body_bytes: int = 64 * 1024
+    rate_limit_window_seconds: int = 60
+    rate_limit_per_user: int = 120
+    rate_limit_per_ip: int = 300
+    card_testing_max_declines: int = 5
+    card_testing_window_seconds: int = 900
+    card_testing_block_seconds: int = 3600
+    payment_maintenance: bool | None = None
+    accept_new_payments: bool | None = None
+    disabled_payment_methods: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    reconcile_interval_seconds: int = Field(
+        default=900, description="Scheduled reconciliation period; 0 turns it off."
+    )
+    reconcile_window_hours: int = 24
+    webhook_stale_hours: int = 24
+
+    @field_validator(
+        "cors_allowed_origins", "trusted_proxies", "disabled_payment_methods", mode="before"
+    )
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def enforce_https(self) -> bool:
+        return self.is_production if self.https_only is None else self.https_only
 
     @property
     def is_production(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from fastapi import Request
@@ -15,6 +15,8 @@ from tender.db.engine import Database
 from tender.gateway.stripe import StripeGateway
 from tender.monitoring.recorder import Recorder
 from tender.ops.switches import KillSwitches
+from tender.security.install import limit_store
+from tender.security.limits import LimitStore, MemoryLimitStore
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Runtime:
     recorder: Recorder
     switches: KillSwitches
     cache: Cache
+    limits: LimitStore = field(default_factory=MemoryLimitStore)  # abuse-limit counters
 
     @classmethod
     def build(cls, settings: Settings, database_url: str) -> Runtime:
@@ -57,14 +60,16 @@ class Runtime:
             http=http,
             gateway=StripeGateway(settings),
             recorder=recorder,
-            switches=KillSwitches(db),
+            switches=KillSwitches.from_settings(db, settings),
             cache=Cache.from_settings(settings, recorder),
+            limits=limit_store(settings),
         )
 
     async def close(self) -> None:
         await self.db.dispose()
         await self.http.aclose()
         await self.cache.close()
+        await self.limits.close()
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -1,0 +1,1 @@
+"""HTTP hardening and abuse limits: pure ASGI middleware, cheap enough for every request."""
