@@ -9,11 +9,16 @@ from fastapi import FastAPI
 
 from tender.auth import endpoints as auth_endpoints
 from tender.http_errors import install_error_handlers
+from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
 from tender.ops import endpoints as ops_endpoints
+from tender.orders import endpoints as orders_endpoints
+from tender.payments import endpoints as payments_endpoints
 from tender.runtime import Runtime
 from tender.security.abuse import verified_user
 from tender.security.install import install_security
+from tender.webhooks import endpoints as webhooks_endpoints
+from tender.webhooks.worker import WebhookWorker
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -21,9 +26,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = WebhookWorker(runtime).start()  # retries failed webhook events
         try:
             yield
         finally:
+            await worker.stop()
             await runtime.close()
 
     app = FastAPI(
@@ -38,6 +45,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(probes.router)
     app.include_router(auth_endpoints.router)
     app.include_router(ops_endpoints.router)
+    for domain in (payments_endpoints, orders_endpoints, methods_endpoints, webhooks_endpoints):
+        app.include_router(domain.router)
     install_security(
         app, runtime.settings, store=runtime.limits, identify=verified_user(runtime.verifier)
     )

@@ -1,0 +1,1 @@
+"""Stripe customers: one per user, created lazily and remembered."""

@@ -1,0 +1,1 @@
+"""Small pure building blocks: money rules, card-number detection, ids."""

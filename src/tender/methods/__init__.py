@@ -1,0 +1,1 @@
+"""Saved payment methods: card tokens and the offline fallbacks."""

@@ -1,0 +1,1 @@
+"""Orders: what a user pays for; amounts are fixed server-side."""

@@ -1,0 +1,1 @@
+"""Payments: card PaymentIntents and offline payments, under the state machine."""

@@ -1,0 +1,179 @@
+"""The webhook inbox: verify -> store (unique on event id) -> apply idempotently -> retry.
+
+Applying never trusts an event's copy of a PaymentIntent or PaymentMethod for ordering: it
+reads the object's current state from Stripe (outside any transaction) and applies that with
+the time it was read, so duplicates, late and out-of-order deliveries all converge on
+Stripe's latest state, and the state machine stops anything from moving backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tender.db.rls import DbContext
+from tender.errors import TenderError
+from tender.gateway.errors import StripeFailure
+from tender.gateway.stripe import verify_webhook
+from tender.methods import service as methods
+from tender.payments import service as payments
+from tender.runtime import Runtime
+from tender.webhooks import repository
+
+TOLERANCE_SECONDS = 300
+MAX_BACKOFF = timedelta(hours=1)
+CONTEXT = DbContext.service("stripe-webhook")
+
+
+class InvalidSignature(TenderError):
+    status_code = 400
+    code = "invalid_signature"
+    message = "The Stripe-Signature header is missing or does not match."
+
+
+def webhook_secrets(runtime: Runtime) -> list[str]:
+    """STRIPE_WEBHOOK_SECRET as a list: several comma-separated secrets during rotation."""
+    raw = runtime.settings.stripe_webhook_secret
+    value = raw.get_secret_value() if raw is not None else ""
+    return [s.strip() for s in value.split(",") if s.strip()]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 5 s, 10 s, 20 s ... capped at an hour."""
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> dict[str, Any]:
+    """Verify and store one delivery, then apply it if it is new. Raises only before storing."""
+    if not verify_webhook(payload, signature, webhook_secrets(runtime), TOLERANCE_SECONDS):
+        runtime.recorder.webhook_event("unknown", "bad_signature")
+        raise InvalidSignature()
+    try:
+        event = json.loads(payload)
+        event_id, event_type = str(event["id"]), str(event["type"])
+        obj = event.get("data", {}).get("object", {})
+        created = datetime.fromtimestamp(int(event["created"]), UTC)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise TenderError("The event is not valid JSON.", code="invalid_event") from None
+    async with runtime.db.transaction(CONTEXT) as conn:
+        new = await repository.insert_event(
+            conn,
+            event_id=event_id,
+            event_type=event_type,
+            api_version=event.get("api_version"),
+            livemode=bool(event.get("livemode", False)),
+            object_id=obj.get("id") if isinstance(obj, dict) else None,
+            created_at=created,
+            payload=event,
+        )
+    if not new:
+        runtime.recorder.webhook_event(event_type, "duplicate")
+        return {"received": True, "duplicate": True}
+    status = await apply_event(runtime, event_id)
+    return {"received": True, "status": status}
+
+
+async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | None:
+    """Stripe's current copy of the event's object (None when Stripe no longer has it)."""
+    obj = event["payload"]["data"]["object"]
+    try:
+        if event["type"].startswith("payment_intent."):
+            return await runtime.gateway.retrieve_payment_intent(str(obj["id"]))
+        if event["type"].startswith("payment_method."):
+            return await runtime.gateway.retrieve_payment_method(str(obj["id"]))
+    except StripeFailure as failure:
+        if failure.stripe_code == "resource_missing":
+            return None
+        raise
+    return dict(obj)
+
+
+async def apply_event(runtime: Runtime, event_id: str, *, force: bool = False) -> str:
+    """Apply one stored event; returns its status. Failures are stored and retried later."""
+    async with runtime.db.transaction(CONTEXT) as conn:
+        event = await repository.get_event(conn, event_id)
+    if event is None:
+        return "missing"
+    if event["status"] in ("processed", "ignored") and not force:
+        return str(event["status"])
+    touched: UUID | None = None
+    try:
+        observed_at = datetime.now(UTC)
+        fresh = await _fresh(runtime, event)
+        async with runtime.db.transaction(CONTEXT) as conn:
+            locked = await repository.lock_event(conn, event_id)
+            if locked is None:
+                return "busy"  # another worker is applying it right now
+            if locked["status"] in ("processed", "ignored") and not force:
+                return str(locked["status"])
+            status, touched = await _dispatch(runtime, conn, event, fresh, observed_at)
+            await repository.finish_event(conn, event_id, status)
+    except Exception as exc:
+        retry_at = datetime.now(UTC) + backoff(event["attempts"] + 1)
+        async with runtime.db.transaction(CONTEXT) as conn:
+            await repository.fail_event(conn, event_id, f"{type(exc).__name__}: {exc}", retry_at)
+        runtime.recorder.webhook_event(event["type"], "failed")
+        return "failed"
+    if touched is not None:
+        await methods.invalidate(runtime, touched)
+    runtime.recorder.webhook_event(event["type"], status)
+    return status
+
+
+async def _dispatch(
+    runtime: Runtime,
+    conn: Any,
+    event: dict[str, Any],
+    fresh: dict[str, Any] | None,
+    observed_at: datetime,
+) -> tuple[str, UUID | None]:
+    kind = event["type"]
+    if fresh is None:
+        return "ignored", None
+    if kind.startswith("payment_intent."):
+        applied = await payments.apply_payment_intent_in(
+            conn, fresh, source="webhook", observed_at=observed_at, recorder=runtime.recorder
+        )
+        if applied.payment is None:
+            return "ignored", None
+        error = event["payload"]["data"]["object"].get("last_payment_error")
+        if kind == "payment_intent.payment_failed" and error:
+            request = event["payload"].get("request") or {}
+            await payments.record_error(
+                conn,
+                applied.payment,
+                code=error.get("code") or "payment_failed",
+                decline_code=error.get("decline_code"),
+                message=error.get("message") or "",
+                request_id=request.get("id"),
+            )
+        return "processed", None
+    if kind in ("payment_method.attached", "payment_method.detached"):
+        user = await methods.apply_payment_method(conn, fresh)
+        return ("processed" if user is not None else "ignored"), user
+    if kind == "charge.refunded":
+        applied = await payments.apply_charge_refund(conn, fresh)
+        return ("processed" if applied.payment is not None else "ignored"), None
+    return "ignored", None
+
+
+async def apply_due(runtime: Runtime, *, limit: int = 50) -> int:
+    """Re-apply pending and failed events whose retry time has come; returns how many."""
+    async with runtime.db.transaction(CONTEXT) as conn:
+        due = await repository.due_events(conn, datetime.now(UTC), limit)
+    for event_id in due:
+        await apply_event(runtime, event_id)
+    return len(due)
+
+
+async def replay(runtime: Runtime, *, failed_only: bool, since: datetime | None) -> dict[str, int]:
+    """Re-apply stored events (all, or only failed/pending), counting the outcomes."""
+    async with runtime.db.transaction(CONTEXT) as conn:
+        ids = await repository.events_for_replay(conn, failed_only=failed_only, since=since)
+    counts: dict[str, int] = {}
+    for event_id in ids:
+        status = await apply_event(runtime, event_id, force=not failed_only)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
