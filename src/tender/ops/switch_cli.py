@@ -1,0 +1,143 @@
+"""`tender switch ...`: read and flip kill switches for every instance, audited."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tender.db.engine import Database
+from tender.ops.operator import default_actor, operator_target
+from tender.ops.switches import (
+    ACCEPT_NEW_PAYMENTS,
+    MAINTENANCE,
+    METHOD_TYPES,
+    REFRESH_SECONDS,
+    KillSwitches,
+    SwitchState,
+    env_overrides,
+    method_switch,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help=f"Kill switches: obeyed by every instance within {REFRESH_SECONDS:g} s, audited.",
+)
+console = Console()
+
+
+class OnOff(StrEnum):
+    on = "on"
+    off = "off"
+
+
+Reason = Annotated[str | None, typer.Option(help="Why (kept in the switch and the audit log).")]
+Actor = Annotated[str | None, typer.Option(help="Who, for the audit log (default cli:user@host).")]
+
+
+def _run_set(name: str, enabled: bool, reason: str | None, actor: str | None) -> None:
+    async def flip(db: Database, switches: KillSwitches) -> SwitchState:
+        try:
+            return await switches.set(name, enabled, actor=actor or default_actor(), reason=reason)
+        finally:
+            await db.dispose()
+
+    with operator_target() as target:
+        db = Database(target.database.app_url, pool_size=1, max_overflow=0)
+        state = asyncio.run(flip(db, KillSwitches(db)))
+        pinned = env_overrides(target.settings)
+    console.print(
+        f"switch [bold]{state.name}[/] is now [bold]{'on' if state.enabled else 'off'}[/] "
+        f"(by {state.updated_by}); every instance obeys within {REFRESH_SECONDS:g} s"
+    )
+    if name in pinned and pinned[name] != enabled:
+        console.print(f"[yellow]note:[/] this shell's environment pins {name}; unset it too")
+
+
+@app.command()
+def maintenance(state: OnOff, reason: Reason = None, actor: Actor = None) -> None:
+    """on: payment endpoints answer 503 with a maintenance message (emergency rollback)."""
+    _run_set(MAINTENANCE, state is OnOff.on, reason, actor)
+
+
+@app.command("new-payments")
+def new_payments(state: OnOff, reason: Reason = None, actor: Actor = None) -> None:
+    """off: no new payments; confirms, webhooks and offline completions go on (graceful)."""
+    _run_set(ACCEPT_NEW_PAYMENTS, state is OnOff.on, reason, actor)
+
+
+@app.command()
+def method(
+    method_type: Annotated[str, typer.Argument(help=" | ".join(METHOD_TYPES))],
+    state: OnOff,
+    reason: Reason = None,
+    actor: Actor = None,
+) -> None:
+    """Enable or disable one payment method for new payments."""
+    if method_type not in METHOD_TYPES:
+        raise typer.BadParameter(f"method is one of {', '.join(METHOD_TYPES)}")
+    _run_set(method_switch(method_type), state is OnOff.on, reason, actor)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every switch as stored (and as this shell's environment would pin it)."""
+
+    async def read(db: Database, switches: KillSwitches) -> list[SwitchState]:
+        try:
+            return await switches.states()
+        finally:
+            await db.dispose()
+
+    with operator_target() as target:
+        db = Database(target.database.app_url, pool_size=1, max_overflow=0)
+        states = asyncio.run(read(db, KillSwitches.from_settings(db, target.settings)))
+    if as_json:
+        typer.echo(json.dumps([s.__dict__ for s in states], default=str))
+        return
+    table = Table("switch", "on", "source", "reason", "by", "at")
+    for s in states:
+        table.add_row(
+            s.name,
+            "on" if s.enabled else "off",
+            s.source,
+            s.reason or "",
+            s.updated_by or "",
+            s.updated_at.isoformat(timespec="seconds") if s.updated_at else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="Most recent changes.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The audit trail of switch changes: who, when, old, new."""
+
+    async def read(db: Database) -> None:
+        try:
+            rows = await KillSwitches(db).history(limit)
+        finally:
+            await db.dispose()
+        if as_json:
+            typer.echo(json.dumps([r.__dict__ for r in rows], default=str))
+            return
+        table = Table("at", "actor", "switch", "old", "new")
+        for r in rows:
+            table.add_row(
+                r.at.isoformat(timespec="seconds"),
+                r.actor,
+                r.subject,
+                json.dumps(r.old_value),
+                json.dumps(r.new_value),
+            )
+        console.print(table)
+
+    with operator_target() as target:
+        asyncio.run(read(Database(target.database.app_url, pool_size=1, max_overflow=0)))
