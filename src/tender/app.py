@@ -11,6 +11,7 @@ from tender.auth import endpoints as auth_endpoints
 from tender.http_errors import install_error_handlers
 from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
+from tender.monitoring.install import install_monitoring, monitoring_lifespan
 from tender.ops import endpoints as ops_endpoints
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
@@ -28,7 +29,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = WebhookWorker(runtime).start()  # retries failed webhook events
         try:
-            yield
+            async with monitoring_lifespan(app, runtime):
+                yield
         finally:
             await worker.stop()
             await runtime.close()
@@ -50,4 +52,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_security(
         app, runtime.settings, store=runtime.limits, identify=verified_user(runtime.verifier)
     )
+    install_monitoring(app, runtime)  # last: its middleware is outermost, timing everything
     return app

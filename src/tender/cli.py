@@ -15,15 +15,18 @@ from tender.db.runtime import locate, prepare
 from tender.devdefaults import with_development_defaults
 from tender.emulator.cli import app as emulator_app
 from tender.errors import TenderError
-from tender.ops.switch_cli import app as switch_app
 from tender.webhooks.cli import app as webhooks_app
+from tender.monitoring.cli import alerts_app, report_app
+from tender.ops.switch_cli import app as switch_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")
 app.add_typer(db_app, name="db")
 app.add_typer(emulator_app, name="emulator")
-app.add_typer(switch_app, name="switch")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(switch_app, name="switch")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(report_app, name="report")
 console = Console()
 
 

@@ -59,6 +59,55 @@ class Settings(BaseSettings):
 
     cache_max_entries: int = Field(default=10_000, description="In-process cache size (LRU).")
     cache_timeout_seconds: float = Field(
+    sentry_dsn: SecretStr | None = None
+
+    # Monitoring (issue 5): the seed's ValidationMonitor.configure({...}) as settings.
+    monitor_enable_logging: bool = True
+    monitor_enable_metrics: bool = Field(default=True, description="Serve GET /metrics.")
+    monitor_enable_alerts: bool = True
+    monitor_alert_error_rate: float = Field(
+        default=0.05, description="Stripe API error rate that alerts (seed errorRate)."
+    )
+    monitor_alert_response_time_ms: float = Field(
+        default=5000.0, description="Average payment response time that alerts (seed)."
+    )
+    metrics_endpoint: str | None = Field(
+        default=None, description="Pushgateway URL to push metrics to; unset: scrape only."
+    )
+    metrics_push_interval_seconds: float = 15.0
+    alert_interval_seconds: float = Field(
+        default=60.0, description="In-service alert evaluation period; 0 turns it off."
+    )
+    alert_window_seconds: float = Field(
+        default=300.0, description="Sliding window of the rate rules."
+    )
+    alert_repeat_seconds: float = Field(
+        default=3600.0, description="Re-notify a still-firing alert this often."
+    )
+    alert_min_samples: int = Field(default=10, description="Fewer events never fire a rate.")
+    alert_payment_failure_rate: float = 0.10
+    alert_cache_hit_rate: float = 0.80
+    alert_error_spike_factor: float = 3.0
+    alert_error_baseline_hours: int = 168
+    alert_method_usage_drop: float = 0.20
+    alert_failed_amount_per_hour: float = Field(
+        default=1000.0, description="Failed amount per hour (major units, per currency)."
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None, description="Generic JSON (Slack-compatible) alert webhook."
+    )
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    health_check_timeout_seconds: float = Field(
+        default=1.5, description="Per-check limit; /api/health/payment answers within 2 s."
+    )
+    health_webhook_failed_max: int = Field(
+        default=10, description="More failed inbox events than this: webhooks unhealthy."
+    )
+    health_webhook_pending_max_seconds: float = Field(
+        default=600.0, description="An inbox event pending longer than this: unhealthy."
+    )
+
         default=0.25, description="Redis socket timeout; a slower cache counts as a miss."
     )
     # HTTP

@@ -13,6 +13,7 @@ from tender.cache import Cache
 from tender.config import Settings
 from tender.db.engine import Database
 from tender.gateway.stripe import StripeGateway
+from tender.monitoring.monitor import ValidationMonitor
 from tender.monitoring.recorder import Recorder
 from tender.ops.switches import KillSwitches
 from tender.security.install import limit_store
@@ -29,6 +30,7 @@ class Runtime:
     recorder: Recorder
     switches: KillSwitches
     cache: Cache
+    monitor: ValidationMonitor = field(default_factory=ValidationMonitor)
     limits: LimitStore = field(default_factory=MemoryLimitStore)  # abuse-limit counters
 
     @classmethod
@@ -52,16 +54,18 @@ class Runtime:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        recorder = Recorder()
+        monitor = ValidationMonitor.from_settings(settings)
+        recorder = Recorder(monitor)
         return cls(
             settings=settings,
             db=db,
             verifier=verifier,
             http=http,
-            gateway=StripeGateway(settings),
+            gateway=StripeGateway(settings, recorder),
             recorder=recorder,
             switches=KillSwitches.from_settings(db, settings),
             cache=Cache.from_settings(settings, recorder),
+            monitor=monitor,
             limits=limit_store(settings),
         )
 

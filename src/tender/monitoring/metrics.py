@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
 # Buckets resolve the seed's baselines: 50 ms (method query) up to 5 s (alert threshold).
 LATENCY_BUCKETS = (
@@ -65,4 +76,43 @@ PAYMENTS = Counter(
     "tender_payments_total",
     "Payment outcomes by method and result.",
     ["method", "result"],
+)
+HTTP_REQUESTS = Counter(
+    "tender_http_requests_total",
+    "HTTP requests by route template, method and status class.",
+    ["route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "tender_http_request_seconds",
+    "HTTP request latency by route template and method.",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+DB_CONNECTION_ERRORS = Counter(
+    "tender_db_connection_errors_total",
+    "Failures to reach the database (connect, pool, lost connection).",
+)
+ALERTS_FIRING = Gauge(
+    "tender_alerts_firing",
+    "1 while an in-service alert rule fires, else 0.",
+    ["alertname", "severity"],
+    multiprocess_mode="max",
+)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def exposition() -> bytes:
+    """The text exposition: every worker's samples when PROMETHEUS_MULTIPROC_DIR is set."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+ALERT_NOTIFICATIONS = Counter(
+    "tender_alert_notifications_total",
+    "Alert notifications by channel and result.",
+    ["channel", "result"],
 )
