@@ -77,11 +77,15 @@ def banner(console: Console, launch: Launch, host: str, port: int) -> None:
     console.print(f"  stripe:   {launch.stripe_base or 'api.stripe.com'}")
     if secret is not None and not launch.settings.is_production:
         token = mint_token(secret.get_secret_value(), user_id=DEMO_USER)
-        console.print(f"  token (user {DEMO_USER}, 1 h):\n{token}")
+        console.print(f"  a token for demo user {DEMO_USER}, valid 1 h, and a first payment:")
+        console.print(f"export TOKEN={token}", soft_wrap=True, highlight=False, markup=False)
         console.print(
-            f"  try: curl -X POST {base}/functions/v1/create-payment-intent "
+            f"curl -X POST {base}/functions/v1/create-payment-intent "
             '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" '
-            '-d \'{"amount": 2500, "currency": "usd"}\''
+            '-d \'{"amount": 2500, "currency": "usd"}\'',
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
         )
     console.print("  Ctrl-C stops everything Tender started.")
 
