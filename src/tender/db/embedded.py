@@ -28,7 +28,9 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or attach to) the server and return its superuser libpq URL."""
         try:
-            import pgserver
+            with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+                warnings.simplefilter("ignore")
+                import pgserver
         except ImportError as exc:  # pragma: no cover - depends on the interpreter
             raise ConfigurationError(NO_PGSERVER) from exc
         self.data_dir.mkdir(parents=True, exist_ok=True)

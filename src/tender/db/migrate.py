@@ -30,6 +30,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str | None:
+    """The single head; several heads (parallel branches not yet merged) are an error."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks and the seed's load test, reproducible with `make bench`."""

@@ -1,0 +1,129 @@
+"""`make bench`: the seed's load test against a fresh Tender, test mode and database.
+
+Two profiles: `zero` (no injected latency: measures Tender itself) and `stripe` (300 ms
++-100 ms injected in the test mode: shows slow Stripe calls do not block other requests).
+Writes bench/reports/latest.md and latest.json, each figure beside the seed's and the
+previous run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from bench import overhead, report
+from bench.checks import after_run
+from bench.sampler import Sampler
+from bench.stack import ROOT, running_stack
+
+app = typer.Typer(add_completion=False)
+console = Console()
+PROFILES = {"zero": (0.0, 0.0), "stripe": (300.0, 100.0)}
+
+
+def _drive(host: str, users: int, requests: int) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.load",
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--requests",
+        str(requests),
+    ]
+    result: dict[str, Any] = {}
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("requests", total=requests)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            message = json.loads(line)
+            if "done" in message:
+                progress.update(bar, completed=min(message["done"], requests))
+            else:
+                result = message["result"]
+        proc.wait()
+    if not result:
+        raise RuntimeError("the load generator ended without results")
+    return result
+
+
+def run_profile(name: str, requests: int, users: int, workers: int) -> dict[str, Any]:
+    latency, jitter = PROFILES[name]
+    logs = report.REPORTS / "logs" / name
+    with running_stack(workers=workers, latency_ms=latency, jitter_ms=jitter, logs=logs) as stack:
+        asyncio.run(overhead.register_webhook(stack))
+        with Sampler(stack.pids) as sampler:
+            connections = overhead.ConnectionCounter(stack.owner_url)
+            with connections:
+                load = _drive(stack.tender_url, users, requests)
+        costs = asyncio.run(overhead.measure(stack, load["operations"]))
+        correctness = asyncio.run(after_run(stack))
+    return {
+        "name": name,
+        "users": users,
+        "workers": workers,
+        "latency_ms": latency,
+        "jitter_ms": jitter,
+        "requests": load["requests"],
+        "duration_s": load["duration_s"],
+        "requests_per_s": load["requests"] / load["duration_s"],
+        "avg_ms": load["avg_ms"],
+        "p95_ms": load["p95_ms"],
+        "p99_ms": load["p99_ms"],
+        "error_rate": load["failures"] / max(1, load["requests"]),
+        "server_errors": load["server_errors"],
+        "errors": load["errors"],
+        "operations": load["operations"],
+        "overhead": costs,
+        "processes": {
+            n: {k: v for k, v in vars(f).items() if k != "samples"}
+            for n, f in sampler.figures.items()
+        },
+        "machine_cpu_avg": sum(sampler.machine_cpu) / max(1, len(sampler.machine_cpu)),
+        "db_connections_peak": connections.peak,
+        "correctness": correctness,
+    }
+
+
+@app.command()
+def main(
+    requests: int = typer.Option(50_000, help="Requests per profile."),
+    users: int = typer.Option(100, help="Concurrent simulated users."),
+    workers: int = typer.Option(2, help="Tender API processes."),
+    profile: list[str] = typer.Option(["zero", "stripe"], help="zero and/or stripe."),
+) -> None:
+    """Run the load profiles and write the report."""
+    results: dict[str, dict[str, Any]] = {}
+    for name in profile:
+        console.rule(f"profile {name}")
+        started = time.monotonic()
+        results[name] = run_profile(name, requests, users, workers)
+        console.print(
+            f"{name}: {results[name]['requests_per_s']:.0f} req/s, p95 "
+            f"{results[name]['p95_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms "
+            f"({time.monotonic() - started:.0f} s)"
+        )
+    path = report.write(results)
+    console.print(Path(path).read_text())
+
+
+if __name__ == "__main__":
+    app()
