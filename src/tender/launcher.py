@@ -21,6 +21,7 @@ from tender.auth.tokens import mint_token
 from tender.config import Settings
 from tender.db.runtime import DatabaseTarget, locate, prepare
 from tender.devdefaults import uses_offline_stripe, with_development_defaults
+from tender.webhooks.registration import register_endpoint
 
 DEMO_USER = UUID("00000000-0000-4000-8000-000000000001")
 
@@ -102,6 +103,7 @@ def serve(host: str, port: int, workers: int) -> None:
             if base is not None:
                 settings = settings.model_copy(update={"stripe_api_base": base})
                 os.environ["STRIPE_API_BASE"] = base
+                asyncio.run(register_endpoint(settings, host, port))  # webhooks for `make run`
             launch = Launch(settings, target, base)
             os.environ[APP_DATABASE_URL] = target.app_url
             banner(console, launch, host, port)

@@ -1,0 +1,14 @@
+"""Register Tender's webhook endpoint with the offline test mode (used by `tender serve`)."""
+
+from __future__ import annotations
+
+from tender.config import Settings
+from tender.gateway.stripe import WEBHOOK_EVENTS, StripeGateway
+
+
+async def register_endpoint(settings: Settings, host: str, port: int) -> str:
+    """Register `http://{host}:{port}/functions/v1/stripe-webhook` for the seed's five events."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{reachable}:{port}/functions/v1/stripe-webhook"
+    await StripeGateway(settings).register_webhook_endpoint(url, WEBHOOK_EVENTS)
+    return url
