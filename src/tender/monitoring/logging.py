@@ -24,7 +24,9 @@ SECRET_KEYS = re.compile(
     re.IGNORECASE,
 )
 SECRET_TEXT = re.compile(
-    r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])"  # card-like numbers (13-19 digits)
+    # card-like numbers: 13-19 digits, or grouped 4-4-4-4(-3) / 4-6-5 with spaces or dashes
+    r"(?<![0-9A-Za-z-])(?:[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2}[ -][0-9]{1,7}"
+    r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5})(?![0-9A-Za-z-])"
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+"
     r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # JWTs
     r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"

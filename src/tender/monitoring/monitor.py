@@ -86,8 +86,8 @@ class ValidationMonitor:
 
     def __init__(self, config: MonitorConfig | None = None) -> None:
         self.config = config or MonitorConfig()
-        span = max(self.config.window_seconds, 1.0)
-        self.window = SlidingWindow(span, resolution=max(span / 60.0, 0.05))
+        span = max(self.config.window_seconds, 0.1)
+        self.window = SlidingWindow(span, resolution=max(span / 60.0, 0.01))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ValidationMonitor:
