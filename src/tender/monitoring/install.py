@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from tender.config import Environment
 from tender.monitoring import endpoints, health, reports
 from tender.monitoring.alerts import AlertService
 from tender.monitoring.logging import configure_logging, init_sentry
@@ -18,7 +19,10 @@ from tender.runtime import Runtime
 def install_monitoring(app: FastAPI, runtime: Runtime) -> None:
     """Called once from create_app()."""
     settings = runtime.settings
-    configure_logging(settings)
+    if settings.environment is not Environment.test:
+        # Process-wide; test runs keep pytest's own logging (JSON to stderr would end up
+        # in CliRunner output of unrelated tests).
+        configure_logging(settings)
     init_sentry(settings)
     app.add_middleware(
         MonitoringMiddleware,
