@@ -13,6 +13,7 @@ from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
 from tender.monitoring.install import install_monitoring, monitoring_lifespan
 from tender.ops import endpoints as ops_endpoints
+from tender.refunds import endpoints as refunds_endpoints
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
 from tender.runtime import Runtime
@@ -47,6 +48,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(probes.router)
     app.include_router(auth_endpoints.router)
     app.include_router(ops_endpoints.router)
+    app.include_router(refunds_endpoints.router)
     for domain in (payments_endpoints, orders_endpoints, methods_endpoints, webhooks_endpoints):
         app.include_router(domain.router)
     install_security(

@@ -1,0 +1,70 @@
+"""Stripe refund calls (operations' part of the gateway): idempotent by Tender's refund id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import stripe
+
+from tender.errors import Conflict
+from tender.gateway.errors import ProviderUnavailable
+from tender.gateway.stripe import StripeGateway, idempotency_key
+
+# Stripe refund status -> the refunds table's status set.
+REFUND_STATUS = {"requires_action": "pending"}
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    id: str
+    status: str  # pending | succeeded | failed | canceled
+    amount: int
+    charge_amount_refunded: int | None
+
+
+class RefundRefused(Conflict):
+    code = "refund_refused"
+    message = "Stripe refused this refund."
+
+
+async def create_refund(
+    gateway: StripeGateway,
+    *,
+    refund_id: UUID,
+    payment_id: UUID,
+    intent_id: str,
+    amount: int,
+    reason: str | None,
+) -> StripeRefund:
+    """Create (or, on a retry, get back) the Stripe refund for Tender refund `refund_id`."""
+    params: dict[str, Any] = {
+        "payment_intent": intent_id,
+        "amount": amount,
+        "metadata": {"tender_refund_id": str(refund_id), "tender_payment_id": str(payment_id)},
+        "expand": ["charge"],
+    }
+    if reason is not None:
+        params["reason"] = reason
+    try:
+        refund = await gateway.client.v1.refunds.create_async(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key("refund", refund_id, "create")},
+        )
+    except stripe.InvalidRequestError as exc:
+        raise RefundRefused(
+            exc.user_message or "Stripe refused this refund.",
+            code=exc.code or "refund_refused",
+        ) from exc
+    except stripe.StripeError as exc:
+        raise ProviderUnavailable() from exc
+    charge = refund.charge
+    refunded = getattr(charge, "amount_refunded", None) if not isinstance(charge, str) else None
+    status = str(refund.status or "pending")
+    return StripeRefund(
+        id=refund.id,
+        status=REFUND_STATUS.get(status, status),
+        amount=int(refund.amount),
+        charge_amount_refunded=int(refunded) if refunded is not None else None,
+    )

@@ -1,0 +1,158 @@
+"""Refund a captured card payment: one short transaction, the Stripe call, another one.
+
+Idempotent: the refund's id is derived from (payment, Idempotency-Key), and Stripe's
+idempotency key from that id, so a retry (even after a crash between the steps) resumes
+the same refund and never refunds twice. Never more than captured: refunds in flight
+count against the payment while its row is locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid5
+
+from tender.auth.principal import Principal
+from tender.db.rls import DbContext
+from tender.errors import Conflict, NotFound
+from tender.gateway.refunds import RefundRefused, StripeRefund, create_refund
+from tender.ops import repository as audit
+from tender.payments.apply import apply_charge_refund
+from tender.refunds import repository
+from tender.runtime import Runtime
+
+REFUND_NAMESPACE = UUID("5f0e7a52-7d0c-4a57-9a55-3f2f1f0d6e21")
+REFUNDABLE = frozenset({"succeeded", "partially_refunded"})
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund: dict[str, Any]
+    payment: dict[str, Any]
+    created: bool
+
+
+def refund_id_for(payment_id: UUID, idempotency_key: str) -> UUID:
+    return uuid5(REFUND_NAMESPACE, f"{payment_id}:{idempotency_key}")
+
+
+async def refund_payment(
+    runtime: Runtime,
+    caller: Principal,
+    *,
+    payment_id: UUID,
+    amount: int | None,
+    reason: str | None,
+    idempotency_key: str,
+) -> RefundResult:
+    """Refund `amount` (default: all that is left) of a payment, exactly once per key."""
+    refund_id = refund_id_for(payment_id, idempotency_key)
+    context = DbContext.service(caller.actor)
+    async with runtime.db.transaction(context) as conn:
+        payment = await repository.lock_payment(conn, payment_id)  # serialises this payment
+        if payment is None:
+            raise NotFound("No such payment.", code="payment_not_found")
+        refund = await repository.get_refund(conn, refund_id)
+        if refund is not None:
+            if (amount is not None and amount != refund["amount"]) or reason != refund["reason"]:
+                raise Conflict(
+                    "This Idempotency-Key was used for a different refund.",
+                    code="idempotency_key_reused",
+                )
+            if refund["status"] != "pending":
+                return RefundResult(refund, _payment_view(payment), created=False)
+        else:
+            refund = await _open_refund(conn, refund_id, payment, amount, reason)
+    intent_id = payment["stripe_payment_intent_id"]
+    try:
+        stripe_refund = await create_refund(
+            runtime.gateway,
+            refund_id=refund_id,
+            payment_id=payment_id,
+            intent_id=intent_id,
+            amount=refund["amount"],
+            reason=reason,
+        )
+    except RefundRefused:
+        async with runtime.db.transaction(context) as conn:
+            await repository.finish_refund(conn, refund_id, status="failed", stripe_refund_id=None)
+        raise
+    return await _record(runtime, caller, refund_id, payment_id, intent_id, stripe_refund)
+
+
+async def _open_refund(
+    conn: Any, refund_id: UUID, payment: dict[str, Any], amount: int | None, reason: str | None
+) -> dict[str, Any]:
+    if payment["method_type"] != "card" or not payment["stripe_payment_intent_id"]:
+        raise Conflict("Only card payments are refunded here.", code="payment_not_refundable")
+    if payment["status"] not in REFUNDABLE:
+        raise Conflict(
+            f"A {payment['status']} payment cannot be refunded.", code="payment_not_refundable"
+        )
+    taken = max(await repository.reserved_amount(conn, payment["id"]), payment["amount_refunded"])
+    remaining = payment["amount"] - taken
+    amount = remaining if amount is None else amount
+    if amount <= 0 or amount > remaining:
+        raise Conflict(
+            f"Refund of {amount} is more than the {remaining} left on this payment.",
+            code="refund_exceeds_captured",
+            extra={"refundable": remaining},
+        )
+    return await repository.insert_refund(
+        conn, refund_id=refund_id, payment=payment, amount=amount, reason=reason
+    )
+
+
+async def _record(
+    runtime: Runtime,
+    caller: Principal,
+    refund_id: UUID,
+    payment_id: UUID,
+    intent_id: str,
+    stripe_refund: StripeRefund,
+) -> RefundResult:
+    """Store Stripe's answer and move the payment (monotonic amount_refunded), audited."""
+    async with runtime.db.transaction(DbContext.service(caller.actor)) as conn:
+        before = await repository.lock_payment(conn, payment_id)
+        assert before is not None
+        refund = await repository.finish_refund(
+            conn, refund_id, status=stripe_refund.status, stripe_refund_id=stripe_refund.id
+        )
+        total = max(
+            await repository.succeeded_amount(conn, payment_id),
+            stripe_refund.charge_amount_refunded or 0,
+        )
+        applied = await apply_charge_refund(
+            conn, {"payment_intent": intent_id, "amount_refunded": total}
+        )
+        after = applied.payment or before
+        await audit.insert_audit(
+            conn,
+            actor=caller.actor,
+            action="refund.create",
+            subject=f"payment:{payment_id}",
+            old_value={"status": before["status"], "amount_refunded": before["amount_refunded"]},
+            new_value={
+                "status": after["status"],
+                "amount_refunded": after["amount_refunded"],
+                "refund_id": str(refund_id),
+                "refund_amount": refund["amount"],
+                "refund_status": refund["status"],
+            },
+        )
+    return RefundResult(refund, _payment_view(after), created=True)
+
+
+def _payment_view(payment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(payment["id"]),
+        "status": payment["status"],
+        "amount": payment["amount"],
+        "amount_refunded": payment["amount_refunded"],
+        "currency": payment["currency"],
+    }
+
+
+async def list_refunds(runtime: Runtime, caller: Principal, payment_id: UUID) -> list[Any]:
+    async with runtime.db.transaction(DbContext.service(caller.actor)) as conn:
+        return await repository.list_refunds(conn, payment_id)
