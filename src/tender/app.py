@@ -13,6 +13,7 @@ from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
 from tender.monitoring.install import install_monitoring, monitoring_lifespan
 from tender.ops import endpoints as ops_endpoints
+from tender.ops.reconcile import ReconcileScheduler
 from tender.refunds import endpoints as refunds_endpoints
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
@@ -29,10 +30,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = WebhookWorker(runtime).start()  # retries failed webhook events
+        reconciler = ReconcileScheduler(runtime).start()  # drift gauge for the alerts
         try:
             async with monitoring_lifespan(app, runtime):
                 yield
         finally:
+            await reconciler.stop()
             await worker.stop()
             await runtime.close()
 

@@ -16,6 +16,7 @@ from tender.devdefaults import with_development_defaults
 from tender.emulator.cli import app as emulator_app
 from tender.errors import TenderError
 from tender.ops.doctor import app as doctor_app
+from tender.ops.reconcile_cli import app as reconcile_app
 from tender.webhooks.cli import app as webhooks_app
 from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.switch_cli import app as switch_app
@@ -27,6 +28,7 @@ app.add_typer(emulator_app, name="emulator")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(switch_app, name="switch")
 app.add_typer(doctor_app, name="doctor")
+app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
 console = Console()
