@@ -78,6 +78,8 @@ class Sampler:
             for name in self.pids:
                 known = {p.pid for p in trees[name]}
                 trees[name] += [p for p in _tree(self.pids[name]) if p.pid not in known]
+            known = {p.pid for p in trees["postgres"]}  # a backend is forked per connection
+            trees["postgres"] += [p for p in _postgres() if p.pid not in known]
             for name, procs in trees.items():
                 self.figures[name].samples.append(self._measure(procs))
             self.machine_cpu.append(psutil.cpu_percent(None))

@@ -14,9 +14,9 @@ from tender.monitoring import probes
 from tender.monitoring.install import install_monitoring, monitoring_lifespan
 from tender.ops import endpoints as ops_endpoints
 from tender.ops.reconcile import ReconcileScheduler
-from tender.refunds import endpoints as refunds_endpoints
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
+from tender.refunds import endpoints as refunds_endpoints
 from tender.runtime import Runtime
 from tender.security.abuse import verified_user
 from tender.security.install import install_security

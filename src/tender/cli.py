@@ -15,11 +15,11 @@ from tender.db.runtime import locate, prepare
 from tender.devdefaults import with_development_defaults
 from tender.emulator.cli import app as emulator_app
 from tender.errors import TenderError
+from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.doctor import app as doctor_app
 from tender.ops.reconcile_cli import app as reconcile_app
-from tender.webhooks.cli import app as webhooks_app
-from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.switch_cli import app as switch_app
+from tender.webhooks.cli import app as webhooks_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")

@@ -55,10 +55,10 @@ class Settings(BaseSettings):
     database_max_overflow: int = 10
     data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / ".tender")
     redis_url: SecretStr | None = None
-    sentry_dsn: SecretStr | None = None
-
     cache_max_entries: int = Field(default=10_000, description="In-process cache size (LRU).")
     cache_timeout_seconds: float = Field(
+        default=0.25, description="Redis socket timeout; a slower cache counts as a miss."
+    )
     sentry_dsn: SecretStr | None = None
 
     # Monitoring (issue 5): the seed's ValidationMonitor.configure({...}) as settings.
@@ -108,8 +108,6 @@ class Settings(BaseSettings):
         default=600.0, description="An inbox event pending longer than this: unhealthy."
     )
 
-        default=0.25, description="Redis socket timeout; a slower cache counts as a miss."
-    )
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000
