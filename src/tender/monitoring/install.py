@@ -1,4 +1,7 @@
-"""Wire monitoring into the app: logging, Sentry, middleware, routes and the alert schedule."""
+"""Wire monitoring into the app: middleware, routes and the alert schedule.
+
+Logging and Sentry are process-wide, so the process entry point (tender.asgi) sets them up.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,8 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from tender.config import Environment
 from tender.monitoring import endpoints, health, reports
 from tender.monitoring.alerts import AlertService
-from tender.monitoring.logging import configure_logging, init_sentry
 from tender.monitoring.middleware import MonitoringMiddleware
 from tender.runtime import Runtime
 
@@ -19,11 +20,6 @@ from tender.runtime import Runtime
 def install_monitoring(app: FastAPI, runtime: Runtime) -> None:
     """Called once from create_app()."""
     settings = runtime.settings
-    if settings.environment is not Environment.test:
-        # Process-wide; test runs keep pytest's own logging (JSON to stderr would end up
-        # in CliRunner output of unrelated tests).
-        configure_logging(settings)
-    init_sentry(settings)
     app.add_middleware(
         MonitoringMiddleware,
         recorder=runtime.recorder,
