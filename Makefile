@@ -1,6 +1,7 @@
 # Tender: `make run` starts the service, `make test` proves it. Both set everything up.
 SHELL := /bin/bash
-PYTHON ?= $(shell for p in python3.12 python3.11 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done)
+# The first interpreter that really runs and is 3.11 or 3.12 (a pyenv shim may exist and fail).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,6 +10,7 @@ BENCH_REQUESTS ?= 50000
 .PHONY: run test lint typecheck pytest test-standalone bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Tender needs Python 3.11 or 3.12 on PATH (python3.12, python3.11 or python3); or set PYTHON=..."; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Tender needs Python 3.11 or 3.12 (found %d.%d); set PYTHON=python3.12" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
