@@ -133,3 +133,9 @@ def init_sentry(settings: Settings) -> bool:
         before_send_transaction=scrub_sentry_event,
     )
     return True
+
+
+if not structlog.is_configured():
+    # Until a process entry point calls configure_logging, structlog would print to stdout,
+    # where a CLI's --json answer goes. Logs belong on stderr from the first line.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _Stderr())))

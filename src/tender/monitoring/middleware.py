@@ -14,6 +14,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tender.monitoring import logging as _logging  # noqa: F401 - logs go to stderr
 from tender.monitoring.dberrors import is_database_unreachable
 from tender.monitoring.recorder import Recorder
 

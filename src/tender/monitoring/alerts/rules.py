@@ -12,28 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from tender.config import Settings
+from tender.kit.money import to_major
 from tender.monitoring.monitor import MonitorSnapshot
-
-ZERO_DECIMAL = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-)
 
 
 class Severity(StrEnum):
@@ -242,7 +222,7 @@ def revenue_impact(rows: list[dict[str, Any]], s: Settings) -> AlertResult:
     over: dict[str, float] = {}
     for r in rows:
         currency = str(r["currency"])
-        major = int(r["amount"]) / (1 if currency in ZERO_DECIMAL else 100)
+        major = float(to_major(int(r["amount"]), currency))
         if major > s.alert_failed_amount_per_hour:
             over[currency] = major
     summary = ", ".join(f"{v:,.2f} {c.upper()}" for c, v in sorted(over.items()))
