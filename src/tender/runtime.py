@@ -72,6 +72,7 @@ class Runtime:
     async def close(self) -> None:
         await self.db.dispose()
         await self.http.aclose()
+        await self.gateway.close()
         await self.cache.close()
         await self.limits.close()
 
