@@ -73,7 +73,7 @@ class Shopper(FastHttpUser):
             catch_response=True,
         ) as created:
             if created.status_code != 201:
-                created.failure(f"create answered {created.status_code}")
+                created.failure(f"create answered {created.status_code}: {created.text[:160]}")
                 return
             payment_id = created.json()["payment_id"]
         card = random.choices([c for c, _ in CARDS], weights=[w for _, w in CARDS])[0]
@@ -87,7 +87,9 @@ class Shopper(FastHttpUser):
             if confirmed.status_code in (200, 402):
                 confirmed.success()
             else:
-                confirmed.failure(f"confirm answered {confirmed.status_code}")
+                confirmed.failure(
+                    f"confirm answered {confirmed.status_code}: {confirmed.text[:160]}"
+                )
         self.client.get(f"/v1/payments/{payment_id}", headers=self.auth, name="get-payment")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,6 +33,19 @@ def test_every_luhn_valid_number_is_detected_with_any_grouping(prefix: str) -> N
 @pytest.mark.parametrize("value", ["4242424242424241", "123456789012", "2026-11-26", "ord_42", ""])
 def test_non_cards_pass(value: str) -> None:
     assert not looks_like_pan(value)
+
+
+def test_uuids_are_never_taken_for_cards() -> None:
+    """Found under load: a random payment id whose last groups were all digits and Luhn-valid."""
+    assert luhn_valid("4111111111111111")
+    assert not looks_like_pan("0f8fad5b-d9cb-469f-4111-111111111111")
+    assert not looks_like_pan('{"payment_id": "0f8fad5b-d9cb-469f-4111-111111111111"}')
+    assert looks_like_pan("card 4111-1111-1111-1111 in a note")
+
+
+@given(st.uuids())
+def test_no_uuid_looks_like_a_card(value: uuid.UUID) -> None:
+    assert not looks_like_pan(str(value))
 
 
 def test_refuse_walks_nested_bodies() -> None:

@@ -8,8 +8,10 @@ from typing import Any
 
 from tender.errors import TenderError
 
-# 13-19 digits, optionally grouped by single spaces or dashes.
-_CANDIDATE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# 13-19 digits, optionally grouped by single spaces or dashes, not part of a longer word.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])")
+# A UUID can hold a Luhn-valid run of digit groups (e.g. ...-4111-111111111111): not a card.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -25,7 +27,7 @@ def luhn_valid(digits: str) -> bool:
 
 def looks_like_pan(value: str) -> bool:
     """True when `value` contains a Luhn-valid 13-19 digit run (spaces/dashes allowed)."""
-    for match in _CANDIDATE.finditer(value):
+    for match in _CANDIDATE.finditer(_UUID.sub(" ", value)):
         digits = re.sub(r"[ -]", "", match.group())
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             return True
