@@ -226,3 +226,33 @@ async def test_jwks_algorithm_confusion_is_refused(rsa_key: rsa.RSAPrivateKey) -
         with pytest.raises(AuthenticationFailed) as caught:
             await verifier.verify(forged)
     assert caught.value.code == "token_algorithm"
+
+
+# --- the verified-token cache -------------------------------------------------------------
+
+
+async def test_cached_token_does_not_vouch_for_a_tampered_copy(user_id: UUID) -> None:
+    verifier = TokenVerifier(secret=JWT_SECRET, jwks=None, audience="authenticated")
+    token = mint_token(JWT_SECRET, user_id=user_id)
+    assert (await verifier.verify(token)).user_id == user_id
+    assert (await verifier.verify(token)).user_id == user_id  # from the cache
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body}.{signature[:-4]}AAAA"
+    with pytest.raises(AuthenticationFailed) as caught:
+        await verifier.verify(forged)
+    assert caught.value.code == "token_invalid"
+
+
+async def test_cache_is_bounded_and_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tender.auth import tokens
+
+    monkeypatch.setattr(tokens, "CACHE_ENTRIES", 3)
+    verifier = TokenVerifier(secret=JWT_SECRET, jwks=None, audience="authenticated")
+    users = [uuid4() for _ in range(5)]
+    minted = [mint_token(JWT_SECRET, user_id=u, ttl_seconds=60) for u in users]
+    for token in minted:
+        await verifier.verify(token)
+    assert len(verifier._verified) == 3
+    assert set(verifier._verified) == set(minted[-3:])
+    _, until = verifier._verified[minted[-1]]
+    assert until <= time.time() + 60  # never trusted past the token's own exp

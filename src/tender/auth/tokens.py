@@ -15,6 +15,8 @@ from tender.errors import AuthenticationFailed
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"})
 ROLES = frozenset({"authenticated", "service_role"})
 LEEWAY_SECONDS = 30
+CACHE_ENTRIES = 10_000  # verified tokens kept (oldest dropped first)
+CACHE_SECONDS = 300.0  # a verified token is re-checked at least this often
 
 
 class TokenVerifier:
@@ -24,8 +26,23 @@ class TokenVerifier:
         self._secret = secret
         self._jwks = jwks
         self._audience = audience
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        """The token's Principal; a token already verified is answered from a bounded cache
+        (keyed by the whole token, signature included) until it expires or CACHE_SECONDS."""
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        principal = await self._verify(token)
+        if len(self._verified) >= CACHE_ENTRIES:
+            self._verified.pop(next(iter(self._verified)))
+        expires = float(principal.claims.get("exp", 0))
+        self._verified[token] = (principal, min(expires, now + CACHE_SECONDS))
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
