@@ -71,7 +71,14 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
     if not new:
         runtime.recorder.webhook_event(event_type, "duplicate")
         return {"received": True, "duplicate": True}
-    status = await apply_event(runtime, event_id)
+    stored = {
+        "id": event_id,
+        "type": event_type,
+        "payload": event,
+        "status": "pending",
+        "attempts": 0,
+    }
+    status = await apply_event(runtime, event_id, stored=stored)
     return {"received": True, "status": status}
 
 
@@ -90,10 +97,16 @@ async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | No
     return dict(obj)
 
 
-async def apply_event(runtime: Runtime, event_id: str, *, force: bool = False) -> str:
-    """Apply one stored event; returns its status. Failures are stored and retried later."""
-    async with runtime.db.transaction(CONTEXT) as conn:
-        event = await repository.get_event(conn, event_id)
+async def apply_event(
+    runtime: Runtime, event_id: str, *, force: bool = False, stored: dict[str, Any] | None = None
+) -> str:
+    """Apply one stored event; returns its status. Failures are stored and retried later.
+
+    `stored` is the row just inserted by `receive` (saves reading it back)."""
+    event = stored
+    if event is None:
+        async with runtime.db.transaction(CONTEXT) as conn:
+            event = await repository.get_event(conn, event_id)
     if event is None:
         return "missing"
     if event["status"] in ("processed", "ignored") and not force:
