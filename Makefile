@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_REQUESTS ?= 50000
+BENCH_PROFILES ?= zero stripe
 
 .PHONY: run test lint typecheck pytest test-standalone bench lock clean
 
@@ -37,7 +38,7 @@ test-standalone: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m db
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --requests $(BENCH_REQUESTS)
+	$(BIN)/python -m bench.run --requests $(BENCH_REQUESTS) $(foreach p,$(BENCH_PROFILES),--profile $(p))
 
 # Re-pin after editing requirements.in (needs uv: pip install uv).
 lock:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from typing import Any
 
 import asyncpg
@@ -41,10 +44,29 @@ async def after_run(stack: Stack) -> dict[str, Any]:
             charges_wrong.append(f"{pi}: {len(paid)} successful charges")
 
     await asyncio.gather(*(check(r["pi"], r["status"]) for r in rows))
+    reconciliation = await asyncio.to_thread(_reconcile, stack)
     return {
+        "reconciliation (tender reconcile --since 2h)": reconciliation,
         "payments by status": {k: int(v) for k, v in by_status.items()},
         "card payments checked": len(rows),
         "status drift (tender vs stripe)": len(drift),
         "payments with other than one charge when paid (zero otherwise)": len(charges_wrong),
         "drift examples": drift[:5],
     }
+
+
+def _reconcile(stack: Stack) -> str:
+    """What `tender reconcile` itself reports for the run: unfixed differences, if any."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tender", "reconcile", "--since", "2h", "--json"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        return f"could not run (exit {done.returncode}): {done.stderr.strip()[-300:]}"
+    return f"{answer['checked']} checked, {answer['unfixed']} unfixed"

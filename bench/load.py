@@ -22,7 +22,7 @@ import uuid  # noqa: E402
 
 import gevent  # noqa: E402
 import jwt  # noqa: E402
-from locust import FastHttpUser, constant, events, task  # noqa: E402
+from locust import FastHttpUser, constant, constant_throughput, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 JWT_SECRET = "bench-jwt-secret-" + "b" * 32
@@ -123,15 +123,31 @@ def main() -> None:
     parser.add_argument("--host", required=True)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--requests", type=int, default=50_000)
+    parser.add_argument("--rate", type=float, default=0.0, help="offered req/s; 0: flat out")
+    parser.add_argument("--seconds", type=float, default=0.0, help="run this long instead")
     args = parser.parse_args()
+    if args.rate:  # one checkout is four requests
+        Shopper.wait_time = constant_throughput(args.rate / 4 / args.users)
 
     env = Environment(user_classes=[Shopper], host=args.host, events=events)
     runner = env.create_local_runner()
     started = time.monotonic()
-    runner.start(args.users, spawn_rate=args.users)
-    while env.stats.total.num_requests < args.requests:
+    spawn_rate = float(args.users)
+    if args.rate:  # spread the start over one period so paced users do not fire in step
+        spawn_rate = args.users / (args.users * 4 / args.rate)
+    runner.start(args.users, spawn_rate=spawn_rate)
+
+    def finished() -> bool:
+        if args.seconds:
+            return time.monotonic() - started >= args.seconds
+        return env.stats.total.num_requests >= args.requests
+
+    while not finished():
         gevent.sleep(1.0)
-        print(json.dumps({"done": env.stats.total.num_requests}), flush=True)
+        done = env.stats.total.num_requests
+        if args.seconds:
+            done = int((time.monotonic() - started) / args.seconds * args.requests)
+        print(json.dumps({"done": done}), flush=True)
     runner.quit()
     elapsed = time.monotonic() - started
     result = _stats(env)

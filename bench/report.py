@@ -28,12 +28,15 @@ def _cmp(now: float | None, before: float | None, unit: str = "") -> str:
 def render(results: dict[str, Any], prior: dict[str, Any] | None) -> str:
     prof = results["profile"]
     before = (prior or {}).get("profiles", {}).get(prof["name"], {})
+    rate = prof.get("offered_rate")
+    offered = f"{rate:.1f} req/s" if rate else "flat out"
     lines = [
         f"# Tender load test: {prof['name']}",
         "",
         f"{prof['requests']:,} requests by {prof['users']} users in {prof['duration_s']:.1f} s, "
         f"{prof['workers']} API worker(s), injected Stripe latency {prof['latency_ms']} ms "
-        f"(+{prof['jitter_ms']} ms jitter).",
+        f"(+{prof['jitter_ms']} ms jitter), offered load "
+        f"{offered}.",
         "",
         "| figure | Tender | seed | target | previous |",
         "|---|---|---|---|---|",

@@ -1,9 +1,10 @@
 """`make bench`: the seed's load test against a fresh Tender, test mode and database.
 
-Two profiles: `zero` (no injected latency: measures Tender itself) and `stripe` (300 ms
-+-100 ms injected in the test mode: shows slow Stripe calls do not block other requests).
-Writes bench/reports/latest.md and latest.json, each figure beside the seed's and the
-previous run's.
+Profiles: `zero` (flat out, no injected latency: measures Tender itself), `stripe` (flat out,
+300 ms +-100 ms injected in the test mode: slow Stripe calls must not block other requests),
+`seed` (the seed's own offered load: 100 users, 83.3 req/s, i.e. 50,000 requests in 10
+minutes) and `soak` (flat out for --soak-seconds: memory must stay flat). Writes
+bench/reports/latest.md and latest.json, each figure beside the seed's and the previous run's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +29,27 @@ from bench.stack import ROOT, running_stack
 
 app = typer.Typer(add_completion=False)
 console = Console()
-PROFILES = {"zero": (0.0, 0.0), "stripe": (300.0, 100.0)}
 
 
-def _drive(host: str, users: int, requests: int) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.load",
-        "--host",
-        host,
-        "--users",
-        str(users),
-        "--requests",
-        str(requests),
-    ]
+@dataclass(frozen=True)
+class Profile:
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    rate: float = 0.0  # offered requests/s; 0 = as fast as the users can go
+    soak: bool = False
+
+
+PROFILES = {
+    "zero": Profile(),
+    "stripe": Profile(latency_ms=300.0, jitter_ms=100.0),
+    "seed": Profile(rate=50_000 / 600),
+    "soak": Profile(soak=True),
+}
+
+
+def _drive(host: str, users: int, requests: int, rate: float, seconds: float) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.load", "--host", host, "--users", str(users),
+           "--requests", str(requests), "--rate", str(rate), "--seconds", str(seconds)]  # fmt: skip
     result: dict[str, Any] = {}
     with Progress(
         "[progress.description]{task.description}",
@@ -65,23 +73,28 @@ def _drive(host: str, users: int, requests: int) -> dict[str, Any]:
     return result
 
 
-def run_profile(name: str, requests: int, users: int, workers: int) -> dict[str, Any]:
-    latency, jitter = PROFILES[name]
+def run_profile(
+    name: str, requests: int, users: int, workers: int, soak_seconds: float
+) -> dict[str, Any]:
+    profile = PROFILES[name]
+    latency, jitter = profile.latency_ms, profile.jitter_ms
     logs = report.REPORTS / "logs" / name
     with running_stack(workers=workers, latency_ms=latency, jitter_ms=jitter, logs=logs) as stack:
         asyncio.run(overhead.register_webhook(stack))
         with Sampler(stack.pids) as sampler:
             connections = overhead.ConnectionCounter(stack.owner_url)
             with connections:
-                load = _drive(stack.tender_url, users, requests)
+                seconds = soak_seconds if profile.soak else 0.0
+                load = _drive(stack.tender_url, users, requests, profile.rate, seconds)
+        correctness = asyncio.run(after_run(stack))  # before overhead adds stray intents
         costs = asyncio.run(overhead.measure(stack, load["operations"]))
-        correctness = asyncio.run(after_run(stack))
     return {
         "name": name,
         "users": users,
         "workers": workers,
         "latency_ms": latency,
         "jitter_ms": jitter,
+        "offered_rate": profile.rate,
         "requests": load["requests"],
         "duration_s": load["duration_s"],
         "requests_per_s": load["requests"] / load["duration_s"],
@@ -108,14 +121,17 @@ def main(
     requests: int = typer.Option(50_000, help="Requests per profile."),
     users: int = typer.Option(100, help="Concurrent simulated users."),
     workers: int = typer.Option(2, help="Tender API processes."),
-    profile: list[str] = typer.Option(["zero", "stripe"], help="zero and/or stripe."),
+    profile: list[str] = typer.Option(["zero", "stripe"], help="zero, stripe, seed, soak."),
+    soak_seconds: float = typer.Option(1200.0, help="How long the soak profile runs."),
 ) -> None:
     """Run the load profiles and write the report."""
     results: dict[str, dict[str, Any]] = {}
     for name in profile:
         console.rule(f"profile {name}")
         started = time.monotonic()
-        results[name] = run_profile(name, requests, users, workers)
+        if name not in PROFILES:
+            raise typer.BadParameter(f"unknown profile {name}; one of {', '.join(PROFILES)}")
+        results[name] = run_profile(name, requests, users, workers, soak_seconds)
         console.print(
             f"{name}: {results[name]['requests_per_s']:.0f} req/s, p95 "
             f"{results[name]['p95_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms "

@@ -34,6 +34,7 @@ class Stack:
     owner_url: str
     app_url: str
     pids: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # Tender's environment, for its CLI
 
 
 def free_port() -> int:
@@ -157,6 +158,5 @@ def running_stack(
         tender = stack.enter_context(_process(tender_cmd, tender_env, logs / "tender.log"))
         tender_url = f"http://127.0.0.1:{tender_port}"
         wait_http(tender_url + "/livez", timeout=60)
-        yield Stack(
-            tender_url, emulator_url, owner, app, {"tender": tender.pid, "emulator": emulator.pid}
-        )
+        pids = {"tender": tender.pid, "emulator": emulator.pid}
+        yield Stack(tender_url, emulator_url, owner, app, pids, tender_env)
