@@ -3,7 +3,7 @@
 Profiles: `zero` (flat out, no injected latency: measures Tender itself), `stripe` (flat out,
 300 ms +-100 ms injected in the test mode: slow Stripe calls must not block other requests),
 `seed` (the seed's own offered load: 100 users, 83.3 req/s, i.e. 50,000 requests in 10
-minutes) and `soak` (flat out for --soak-seconds: memory must stay flat). Writes
+minutes) and `soak` (the seed's pace for --soak-seconds: memory must stay flat). Writes
 bench/reports/latest.md and latest.json, each figure beside the seed's and the previous run's.
 """
 
@@ -43,7 +43,7 @@ PROFILES = {
     "zero": Profile(),
     "stripe": Profile(latency_ms=300.0, jitter_ms=100.0),
     "seed": Profile(rate=50_000 / 600),
-    "soak": Profile(soak=True),
+    "soak": Profile(rate=50_000 / 600, soak=True),  # the seed's pace, for --soak-seconds
 }
 
 
