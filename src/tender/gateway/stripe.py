@@ -98,6 +98,14 @@ class StripeGateway:
         """A cheap authenticated read: raises if Stripe is unreachable or the key is refused."""
         await self.client.v1.balance.retrieve_async()
 
+    async def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        """The webhook endpoints registered with Stripe (for the go-live doctor)."""
+        listed = await self._call(
+            "webhook_endpoints.list",
+            lambda: self.client.v1.webhook_endpoints.list_async({"limit": 100}),
+        )
+        return [as_dict(e) for e in listed.data]
+
     async def close(self) -> None:
         """Close the HTTP session (its connection pool) to Stripe."""
         await self._http.close_async()  # type: ignore[no-untyped-call]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,9 +185,19 @@ async def check_indexes(ctx: DoctorContext) -> CheckResult:
     return _ok("indexes", f"{len(INDEXES)} payment indexes present")
 
 
+@asynccontextmanager
+async def _stripe(ctx: DoctorContext) -> AsyncIterator[StripeGateway]:
+    gateway = StripeGateway(ctx.settings)
+    try:
+        yield gateway
+    finally:
+        await gateway.close()
+
+
 async def check_stripe(ctx: DoctorContext) -> CheckResult:
     try:
-        await StripeGateway(ctx.settings).ping()
+        async with _stripe(ctx) as gateway:
+            await gateway.ping()
     except Exception as exc:
         return _fail("stripe", f"not reachable with the key: {type(exc).__name__}")
     where = ctx.settings.stripe_api_base or "api.stripe.com"
@@ -196,21 +207,20 @@ async def check_stripe(ctx: DoctorContext) -> CheckResult:
 async def check_webhook_endpoint(ctx: DoctorContext) -> CheckResult:
     name = "webhook endpoint"
     try:
-        listed = await StripeGateway(ctx.settings).client.v1.webhook_endpoints.list_async(
-            params={"limit": 100}
-        )
+        async with _stripe(ctx) as gateway:
+            endpoints = await gateway.list_webhook_endpoints()
     except Exception as exc:
         return _fail(name, f"cannot list webhook endpoints: {type(exc).__name__}")
     best: set[str] = set(WEBHOOK_EVENTS)
-    for endpoint in listed.data:
-        if endpoint.status != "enabled":
+    for endpoint in endpoints:
+        if endpoint["status"] != "enabled":
             continue
-        events = set(endpoint.enabled_events)
+        events = set(endpoint["enabled_events"])
         missing = set() if "*" in events else set(WEBHOOK_EVENTS) - events
         if not missing:
-            return _ok(name, f"{endpoint.url} receives the seed's {len(WEBHOOK_EVENTS)} events")
+            return _ok(name, f"{endpoint['url']} receives the seed's {len(WEBHOOK_EVENTS)} events")
         best = min(best, missing, key=len)
-    if not listed.data:
+    if not endpoints:
         return _fail(name, "no webhook endpoint registered in Stripe")
     return _fail(name, f"no enabled endpoint receives: {', '.join(sorted(best))}")
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import stripe
 from prometheus_client import Gauge
 
 from tender.db.rls import DbContext
+from tender.gateway.errors import StripeFailure
 from tender.ops import reconcile_repository as repo
 from tender.ops import repository as audit
 from tender.payments import states
@@ -32,6 +32,7 @@ STUCK_AFTER = timedelta(minutes=30)
 KINDS = ("missing_here", "missing_there", "status_differs", "amount_differs", "stuck_pending",
          "offline_expired")  # fmt: skip
 DRIFT = Gauge("tender_reconciliation_drift", "Differences found by the last run.", ["kind"])
+Intent = dict[str, Any]  # a PaymentIntent as the gateway returns it
 LAST_RUN = Gauge("tender_reconciliation_last_run_timestamp", "When reconciliation last ran.")
 
 
@@ -58,22 +59,18 @@ class Report:
 Progress = Callable[[int], None]
 
 
-async def _intents(runtime: Runtime, since: datetime, progress: Progress) -> dict[str, Any]:
-    intents: dict[str, Any] = {}
-    params: dict[str, Any] = {"created": {"gte": int(since.timestamp())}, "limit": 100}
-    while True:
-        page = await runtime.gateway.client.v1.payment_intents.list_async(params)  # type: ignore[arg-type]
-        for intent in page.data:
-            intents[intent.id] = intent
-        progress(len(page.data))
-        if not page.has_more or not page.data:
-            return intents
-        params["starting_after"] = page.data[-1].id
+async def _intents(runtime: Runtime, since: datetime, progress: Progress) -> dict[str, Intent]:
+    intents: dict[str, Intent] = {}
+    async for intent in runtime.gateway.list_payment_intents(created_gte=int(since.timestamp())):
+        intents[intent["id"]] = intent
+        if len(intents) % 100 == 0:
+            progress(100)
+    progress(len(intents) % 100)
+    return intents
 
 
-def _tender_id(intent: Any) -> str | None:
-    metadata = intent.metadata.to_dict() if intent.metadata else {}
-    value = metadata.get("tender_payment_id")
+def _tender_id(intent: Intent) -> str | None:
+    value = (intent.get("metadata") or {}).get("tender_payment_id")
     return str(value) if value else None
 
 
@@ -100,38 +97,39 @@ async def reconcile(
         known = await repo.payments_by_intent(conn, list(intents))
         offline = await repo.expired_offline(conn, now)
     report.checked = len(payments) + len(intents)
-    to_apply: list[tuple[Drift, Any]] = []
+    to_apply: list[tuple[Drift, Intent | None]] = []
+    by_tender_id = {tid: i for i in intents.values() if (tid := _tender_id(i))}
     for payment in payments:
         pid, intent_id = str(payment["id"]), payment["stripe_payment_intent_id"]
         if intent_id is None:
-            match = next(
-                (i for i in intents.values() if _tender_id(i) == pid),
-                None,
-            )
+            match = by_tender_id.get(pid)
             if match is not None or now - payment["created_at"] > STUCK_AFTER:
-                seen_id, status = (match.id, match.status) if match else (None, None)
+                seen_id, status = (match["id"], match["status"]) if match else (None, None)
                 drift = Drift("stuck_pending", pid, seen_id, payment["status"], status)
                 to_apply.append((drift, match))
             continue
         intent = intents.get(intent_id)
         if intent is None:
             try:
-                intent = await runtime.gateway.client.v1.payment_intents.retrieve_async(intent_id)
-            except stripe.InvalidRequestError:
+                intent = await runtime.gateway.retrieve_payment_intent(intent_id)
+            except StripeFailure as failure:
+                if failure.stripe_code != "resource_missing":
+                    raise
                 report.drifts.append(Drift("missing_there", pid, intent_id, payment["status"]))
                 continue
-        if intent.amount != payment["amount"]:
+        if intent["amount"] != payment["amount"]:
             report.drifts.append(
-                Drift("amount_differs", pid, intent_id, str(payment["amount"]), str(intent.amount))
+                Drift(
+                    "amount_differs", pid, intent_id, str(payment["amount"]), str(intent["amount"])
+                )
             )
-        if not _tender_status(payment["status"], intent.status):
-            to_apply.append(
-                (Drift("status_differs", pid, intent_id, payment["status"], intent.status), intent)
-            )
+        if not _tender_status(payment["status"], intent["status"]):
+            drift = Drift("status_differs", pid, intent_id, payment["status"], intent["status"])
+            to_apply.append((drift, intent))
     for intent_id, intent in intents.items():
         tender_id = _tender_id(intent)
         if intent_id not in known and not tender_id:
-            report.drifts.append(Drift("missing_here", None, intent_id, None, intent.status))
+            report.drifts.append(Drift("missing_here", None, intent_id, None, intent["status"]))
     for row in offline:
         report.drifts.append(Drift("offline_expired", str(row["id"]), None, "pending", "expired"))
     for drift, intent in to_apply:
@@ -148,7 +146,7 @@ async def reconcile(
     return report
 
 
-async def _fix(runtime: Runtime, drift: Drift, intent: Any, read_at: datetime) -> Drift:
+async def _fix(runtime: Runtime, drift: Drift, intent: Intent | None, read_at: datetime) -> Drift:
     if intent is None:
         return drift
     applied = await apply_payment_intent(
@@ -163,7 +161,7 @@ async def _fix(runtime: Runtime, drift: Drift, intent: Any, read_at: datetime) -
             action="reconcile.fix",
             subject=f"payment:{drift.payment_id}",
             old_value={"status": drift.tender, "kind": drift.kind},
-            new_value={"status": applied.payment["status"], "intent": intent.id},
+            new_value={"status": applied.payment["status"], "intent": intent["id"]},
         )
     return Drift(**{**drift.__dict__, "fixed": True})
 
