@@ -17,6 +17,10 @@ class TableSecurity:
     policy_roles: frozenset[str]
 
 
+async def server_version(conn: asyncpg.Connection) -> str:
+    return str(await conn.fetchval("SHOW server_version"))
+
+
 async def alembic_revision(conn: asyncpg.Connection) -> str | None:
     if await conn.fetchval("SELECT to_regclass('public.alembic_version')") is None:
         return None

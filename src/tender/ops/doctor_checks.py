@@ -101,7 +101,7 @@ async def check_settings(ctx: DoctorContext) -> CheckResult:
 async def check_database(ctx: DoctorContext) -> CheckResult:
     if ctx.owner is None:
         return _fail("database", "not reachable")
-    version = await ctx.owner.fetchval("SHOW server_version")
+    version = await catalog.server_version(ctx.owner)
     return _ok("database", f"reachable (PostgreSQL {version})")
 
 
