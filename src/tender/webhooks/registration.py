@@ -7,8 +7,13 @@ from tender.gateway.stripe import WEBHOOK_EVENTS, StripeGateway
 
 
 async def register_endpoint(settings: Settings, host: str, port: int) -> str:
-    """Register `http://{host}:{port}/functions/v1/stripe-webhook` for the seed's five events."""
+    """Register `http://{host}:{port}/functions/v1/stripe-webhook` for the seed's five events,
+    plus charge.refunded so refunds made in the dashboard reach Tender too."""
     reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = f"http://{reachable}:{port}/functions/v1/stripe-webhook"
-    await StripeGateway(settings).register_webhook_endpoint(url, WEBHOOK_EVENTS)
+    gateway = StripeGateway(settings)
+    try:
+        await gateway.register_webhook_endpoint(url, (*WEBHOOK_EVENTS, "charge.refunded"))
+    finally:
+        await gateway.close()
     return url
