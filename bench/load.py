@@ -73,7 +73,9 @@ class Shopper(FastHttpUser):
             catch_response=True,
         ) as created:
             if created.status_code != 201:
-                created.failure(f"create answered {created.status_code}: {created.text[:160]}")
+                created.failure(
+                    f"create answered {created.status_code}: {(created.text or '')[:160]}"
+                )
                 return
             payment_id = created.json()["payment_id"]
         card = random.choices([c for c, _ in CARDS], weights=[w for _, w in CARDS])[0]
@@ -88,7 +90,7 @@ class Shopper(FastHttpUser):
                 confirmed.success()
             else:
                 confirmed.failure(
-                    f"confirm answered {confirmed.status_code}: {confirmed.text[:160]}"
+                    f"confirm answered {confirmed.status_code}: {(confirmed.text or '')[:160]}"
                 )
         self.client.get(f"/v1/payments/{payment_id}", headers=self.auth, name="get-payment")
 
