@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -47,10 +48,10 @@ def pg_server_url() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-async def database_urls(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
-    """(owner URL, app URL) of a fresh, migrated database dropped after the session."""
-    name = f"tender_test_{os.getpid()}_{secrets.token_hex(3)}"
+@asynccontextmanager
+async def fresh_database(pg_server_url: str, prefix: str) -> AsyncIterator[tuple[str, str]]:
+    """(owner URL, app URL) of a new, migrated database, dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = with_database(pg_server_url, "postgres")
     await provision.ensure_database(admin, name)
     owner_url = with_database(pg_server_url, name)
@@ -60,6 +61,13 @@ async def database_urls(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
         yield owner_url, with_user(owner_url, provision.APP_ROLE)
     finally:
         await provision.drop_database(admin, name)
+
+
+@pytest.fixture(scope="session")
+async def database_urls(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
+    """(owner URL, app URL) of a fresh, migrated database dropped after the session."""
+    async with fresh_database(pg_server_url, "tender_test") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -17,24 +15,15 @@ import pytest
 import uvicorn
 
 from tender.config import Settings
-from tender.db import migrate, provision
-from tender.db.urls import with_database, with_user
 from tender.runtime import Runtime
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(scope="module")
 async def monitoring_db(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
     """(owner URL, app URL) of a database only this module writes to."""
-    name = f"tender_mon_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = with_database(pg_server_url, "postgres")
-    await provision.ensure_database(admin, name)
-    owner = with_database(pg_server_url, name)
-    try:
-        await migrate.upgrade(owner)
-        await provision.ensure_app_role(owner)
-        yield owner, with_user(owner, provision.APP_ROLE)
-    finally:
-        await provision.drop_database(admin, name)
+    async with fresh_database(pg_server_url, "tender_mon") as urls:
+        yield urls
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from tender.cli import app as cli
 from tender.config import Environment, Settings
-from tender.db import migrate, provision
-from tender.db.urls import with_database, with_user
+from tender.db import migrate
+from tender.db.urls import with_user
 from tender.emulator.config import EmulatorConfig
 from tender.emulator.server import running_emulator
 from tender.ops.doctor import run_doctor
@@ -33,6 +33,7 @@ from tender.ops.doctor_checks import (
     check_headers,
     check_settings,
 )
+from tests.conftest import fresh_database
 
 DEAD = "http://127.0.0.1:1"
 
@@ -64,16 +65,8 @@ async def _register(settings: Settings, events: list[str]) -> None:
 @pytest.fixture
 async def scratch_db(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
     """A fresh migrated database a test may break: (owner URL, app URL)."""
-    name = f"tender_doctor_{secrets.token_hex(4)}"
-    admin = with_database(pg_server_url, "postgres")
-    await provision.ensure_database(admin, name)
-    owner = with_database(pg_server_url, name)
-    try:
-        await migrate.upgrade(owner)
-        await provision.ensure_app_role(owner)
-        yield owner, with_user(owner, provision.APP_ROLE)
-    finally:
-        await provision.drop_database(admin, name)
+    async with fresh_database(pg_server_url, "tender_doctor") as urls:
+        yield urls
 
 
 async def _sql(url: str, sql: str) -> None:
