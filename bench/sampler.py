@@ -14,6 +14,7 @@ class ProcessFigures:
     rss_first_fifth_mb: float = 0.0
     rss_last_fifth_mb: float = 0.0
     cpu_percent_avg: float = 0.0
+    rss_per_minute_mb: list[float] = field(default_factory=list)  # the curve, for leaks
     samples: list[tuple[float, float]] = field(default_factory=list)  # (rss MB, cpu %)
 
 
@@ -58,6 +59,8 @@ class Sampler:
                 figures.rss_first_fifth_mb = max(rss[:fifth])
                 figures.rss_last_fifth_mb = max(rss[-fifth:])
                 figures.cpu_percent_avg = sum(s[1] for s in figures.samples) / len(rss)
+                per_minute = max(1, round(60 / self.interval))
+                figures.rss_per_minute_mb = [round(r) for r in rss[::per_minute]]
 
     def _measure(self, procs: list[psutil.Process]) -> tuple[float, float]:
         rss = cpu = 0.0

@@ -140,7 +140,10 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: int = Field(
         default=900, description="Scheduled reconciliation period; 0 turns it off."
     )
-    reconcile_window_hours: int = 24
+    reconcile_window_minutes: int = Field(
+        default=60,
+        description="How far the scheduled pass looks back; `tender reconcile --since` for more.",
+    )
     webhook_stale_hours: int = 24
 
     @field_validator(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
@@ -134,3 +134,17 @@ async def test_cli_reports_and_exits_non_zero_on_drift(
         CliRunner().invoke, cli, ["reconcile", "--since", "yesterday"], env=cli_env
     )
     assert bad.exit_code == 2
+
+
+async def test_scheduled_pass_runs_in_one_process_at_a_time(runtime: Runtime) -> None:
+    """Every worker has a scheduler; while one holds the lease the others skip their pass."""
+    from tender.ops import reconcile_repository
+    from tender.ops.reconcile import ReconcileScheduler
+
+    scheduler = ReconcileScheduler(runtime)
+    async with reconcile_repository.schedule_lease(runtime.db) as held:  # another worker's pass
+        assert held
+        assert await scheduler.run_once(timedelta(minutes=60)) is None
+    report = await scheduler.run_once(timedelta(minutes=60))
+    assert report is not None
+    assert report.since > datetime.now(UTC) - timedelta(minutes=61)

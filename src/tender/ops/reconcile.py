@@ -180,16 +180,28 @@ class ReconcileScheduler:
         return self
 
     async def _loop(self, interval: int) -> None:
-        window = timedelta(hours=self._runtime.settings.reconcile_window_hours)
+        window = timedelta(minutes=self._runtime.settings.reconcile_window_minutes)
         while True:
             await asyncio.sleep(interval)
             try:
-                report = await reconcile(self._runtime, since=window)
-                drift = sum(report.count(k) for k in KINDS)
-                if drift:
-                    log.warning("reconciliation found %d differences", drift)
+                await self.run_once(window)
             except Exception:
                 log.exception("scheduled reconciliation failed")
+
+    async def run_once(self, window: timedelta) -> Report | None:
+        """One scheduled pass, unless another process is running it (None then).
+
+        Every worker of every instance has a scheduler; an advisory lock lets one of them work
+        while the others skip, instead of each reading all of Stripe's recent intents.
+        """
+        async with repo.schedule_lease(self._runtime.db) as held:
+            if not held:
+                return None
+            report = await reconcile(self._runtime, since=window)
+        drift = sum(report.count(k) for k in KINDS)
+        if drift:
+            log.warning("reconciliation found %d differences", drift)
+        return report
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tender.db.engine import Database
 
 Row = dict[str, Any]
 
@@ -42,3 +46,24 @@ async def expired_offline(conn: AsyncConnection, now: datetime) -> list[Row]:
         {"now": now},
     )
     return [dict(r) for r in rows.mappings()]
+
+
+SCHEDULE_LOCK = 0x7E4DE3  # one scheduled reconciliation at a time across every instance
+
+
+@asynccontextmanager
+async def schedule_lease(db: Database) -> AsyncIterator[bool]:
+    """Hold the scheduled-run lock while the block runs; False if another process holds it.
+
+    A session-level advisory lock on a connection outside any transaction: the run makes
+    Stripe calls, and no transaction may stay open across a network call.
+    """
+    async with db.engine.connect() as raw:
+        conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+        lock = {"k": SCHEDULE_LOCK}
+        held = bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), lock)).scalar())
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), lock)
