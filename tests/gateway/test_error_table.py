@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tender.gateway.errors import DEFAULT, STRIPE_ERRORS, lookup
+from tests.conftest import REPO
 
-DOC = Path("/work/shared/docs/STRIPE_TEST_MODE.md")
+DOC = REPO.parent / "shared" / "docs" / "STRIPE_TEST_MODE.md"  # ../shared beside the checkout
 DOCUMENTED = {
     "card_declined", "generic_decline", "insufficient_funds", "lost_card", "stolen_card",
     "expired_card", "incorrect_cvc", "processing_error", "incorrect_number",
