@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+import stripe
 import uvicorn
 from pydantic import SecretStr
 
@@ -83,6 +84,26 @@ async def stripe_emulator() -> AsyncIterator[str]:
     )
     async with running_emulator(config) as url:
         yield url
+
+
+@pytest.fixture
+def stripe_js(stripe_emulator: str) -> stripe.StripeClient:
+    """A publishable-key client: creates PaymentMethods from card numbers, as Stripe.js does."""
+    return stripe.StripeClient(
+        "pk_test_tender_offline",
+        base_addresses={"api": stripe_emulator},
+        http_client=stripe.HTTPXClient(timeout=10),
+    )
+
+
+@pytest.fixture
+def stripe_admin(stripe_emulator: str) -> stripe.StripeClient:
+    """A secret-key client for arranging and inspecting the test mode behind Tender's back."""
+    return stripe.StripeClient(
+        "sk_test_tender_offline",
+        base_addresses={"api": stripe_emulator},
+        http_client=stripe.HTTPXClient(timeout=10),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import stripe
 
 from tests.conftest import bearer
 
@@ -21,26 +20,6 @@ async def control(stripe_emulator: str) -> AsyncIterator[httpx.AsyncClient]:
         yield c
         await c.delete("/_test/faults")
         await c.delete("/_test/webhooks")
-
-
-@pytest.fixture
-def stripe_js(stripe_emulator: str) -> Any:
-    """A publishable-key client: creates PaymentMethods from card numbers, as Stripe.js does."""
-    return stripe.StripeClient(
-        "pk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
-
-
-@pytest.fixture
-def stripe_admin(stripe_emulator: str) -> Any:
-    """A secret-key client for inspecting the test mode (charges, events)."""
-    return stripe.StripeClient(
-        "sk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
 
 
 async def card(stripe_js: Any, number: str) -> str:

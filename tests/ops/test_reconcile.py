@@ -25,15 +25,6 @@ DAY = timedelta(hours=24)
 
 
 @pytest.fixture
-def stripe_admin(stripe_emulator: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        "sk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
-
-
-@pytest.fixture
 async def lost_webhooks(stripe_emulator: str) -> AsyncIterator[None]:
     """Every webhook the test mode sends meanwhile is dropped (a lost delivery)."""
     async with httpx.AsyncClient(base_url=stripe_emulator) as control:

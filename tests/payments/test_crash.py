@@ -13,7 +13,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-import stripe
 
 from tender.app import create_app
 from tender.config import Settings
@@ -153,21 +152,3 @@ async def test_crash_after_confirm_is_healed_by_retry_and_by_reconciliation(
     )
     assert again.json()["status"] == "succeeded"
     assert await _charges(stripe_admin, pay["payment_intent_id"]) == 1
-
-
-@pytest.fixture
-def stripe_admin(stripe_emulator: str) -> Any:
-    return stripe.StripeClient(
-        "sk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
-
-
-@pytest.fixture
-def stripe_js(stripe_emulator: str) -> Any:
-    return stripe.StripeClient(
-        "pk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )

@@ -60,6 +60,7 @@ async def _payment_row(owner_db: Database, user: UUID) -> dict[str, Any] | None:
 async def test_sigkill_between_stripe_call_and_second_transaction(
     database_urls: tuple[str, str],
     stripe_emulator: str,
+    stripe_admin: stripe.StripeClient,
     client: httpx.AsyncClient,
     owner_db: Database,
     user_id: UUID,
@@ -85,10 +86,7 @@ async def test_sigkill_between_stripe_call_and_second_transaction(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    admin = stripe.StripeClient(
-        "sk_test_tender_offline", base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )  # fmt: skip
+    admin = stripe_admin
     headers = {**bearer(user_id), "Idempotency-Key": "checkout-1"}
     body = {"amount": 2500, "currency": "usd"}
     async with httpx.AsyncClient(base_url=stripe_emulator, timeout=10) as control:

@@ -16,25 +16,6 @@ PaidPayment = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def stripe_js(stripe_emulator: str) -> stripe.StripeClient:
-    """The client app's publishable-key client (card numbers never reach Tender)."""
-    return stripe.StripeClient(
-        "pk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
-
-
-@pytest.fixture
-def stripe_admin(stripe_emulator: str) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        "sk_test_tender_offline",
-        base_addresses={"api": stripe_emulator},
-        http_client=stripe.HTTPXClient(timeout=10),
-    )
-
-
-@pytest.fixture
 def paid_payment(client: httpx.AsyncClient, stripe_js: stripe.StripeClient) -> PaidPayment:
     async def pay(amount: int = 5000, currency: str = "usd", user: UUID | None = None) -> Any:
         auth = bearer(user or uuid4())
