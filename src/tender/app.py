@@ -16,6 +16,7 @@ from tender.ops import endpoints as ops_endpoints
 from tender.ops.reconcile import ReconcileScheduler
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
+from tender.payments.recheck import RecheckLoop
 from tender.refunds import endpoints as refunds_endpoints
 from tender.runtime import Runtime
 from tender.security.abuse import verified_user
@@ -31,10 +32,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = WebhookWorker(runtime).start()  # retries failed webhook events
         reconciler = ReconcileScheduler(runtime).start()  # drift gauge for the alerts
+        recheck = RecheckLoop(runtime).start()  # settles `processing` payments in seconds
         try:
             async with monitoring_lifespan(app, runtime):
                 yield
         finally:
+            await recheck.stop()
             await reconciler.stop()
             await worker.stop()
             await runtime.close()

@@ -37,8 +37,20 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = Field(
         default=None, description="Stripe API address; unset means api.stripe.com."
     )
-    stripe_max_network_retries: int = 2
-    stripe_timeout_seconds: float = 20.0
+    stripe_max_network_retries: int = Field(
+        default=2, ge=0, description="Retries of a Stripe call (same idempotency key)."
+    )
+    stripe_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Longest single Stripe try (capped by the budget)."
+    )
+    payment_time_budget_seconds: float = Field(
+        default=8.0,
+        gt=0,
+        description="Total time of one payment operation, Stripe retries included.",
+    )
+    payment_recheck_interval_seconds: float = Field(
+        default=2.0, ge=0, description="How often `processing` payments are re-read (0: off)."
+    )
 
     # Supabase / auth (seed names)
     supabase_url: str | None = None

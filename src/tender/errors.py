@@ -75,3 +75,15 @@ class ServiceUnavailable(TenderError):
     status_code = 503
     code = "service_unavailable"
     message = "The service is temporarily unavailable."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached (refused, lost, pool exhausted): 503, retry shortly."""
+
+    code = "database_unavailable"
+    message = "The service is temporarily unavailable. Please retry shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 2) -> None:
+        super().__init__(
+            message, extra={"retryable": True}, headers={"Retry-After": str(retry_after)}
+        )

@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tender.errors import TenderError
+from tender.db.engine import is_unreachable
+from tender.errors import DatabaseUnavailable, TenderError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,13 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error that escaped `Database.transaction`: 503 if unreachable, else 500."""
+    if is_unreachable(exc):
+        return await _tender_error(request, DatabaseUnavailable())
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -69,4 +78,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TenderError, _tender_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _driver_error)
+    app.add_exception_handler(OSError, _driver_error)
+    app.add_exception_handler(TimeoutError, _driver_error)
     app.add_exception_handler(Exception, _unexpected)

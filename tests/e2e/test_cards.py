@@ -15,17 +15,18 @@ from tests.conftest import bearer
 from tests.e2e.conftest import card, charges
 
 SUCCEEDS = ["4242424242424242", "5555555555554444", "378282246310005", "4000000000003055"]
+# Every decline is retryable: the payment stays open for another card (issue 12).
 DECLINES = [
-    ("4000000000000002", "card_declined", "generic_decline", False),
+    ("4000000000000002", "card_declined", "generic_decline", True),
     ("4000000000009995", "insufficient_funds", "insufficient_funds", True),
-    ("4000000000009987", "card_declined", "lost_card", False),
-    ("4000000000009979", "card_declined", "stolen_card", False),
-    ("4000000000000069", "expired_card", "expired_card", False),
+    ("4000000000009987", "card_declined", "lost_card", True),
+    ("4000000000009979", "card_declined", "stolen_card", True),
+    ("4000000000000069", "expired_card", "expired_card", True),
     ("4000000000000127", "incorrect_cvc", "incorrect_cvc", True),
     ("4000000000000119", "processing_error", "processing_error", True),
     ("4000000000006975", "card_velocity_exceeded", "card_velocity_exceeded", True),
-    ("4000000000000341", "card_declined", "generic_decline", False),
-    ("4100000000000019", "card_declined", "fraudulent", False),
+    ("4000000000000341", "card_declined", "generic_decline", True),
+    ("4100000000000019", "card_declined", "fraudulent", True),
 ]
 THREE_DS = ["4000002760003184", "4000002500003155", "4000000000003220"]
 

@@ -1,36 +1,93 @@
-"""The connection pool and the one way to open a transaction: under an RLS identity."""
+"""The connection pool and the one way to open a transaction: under an RLS identity.
+
+A database that cannot be reached (refused, lost mid-transaction, pool exhausted) surfaces
+from `transaction()` as `DatabaseUnavailable` (503 with Retry-After), never as a driver
+error: this module is the one place connection errors are recognised.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tender.db.rls import SET_CONTEXT, DbContext
 from tender.db.urls import to_asyncpg
+from tender.errors import DatabaseUnavailable, TenderError
+
+_NETWORK = (OSError, ConnectionError, asyncio.TimeoutError, sa_exc.TimeoutError)
+_ASYNCPG_LOST = frozenset(
+    {
+        "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError",
+        "InterfaceError", "InternalClientError", "TooManyConnectionsError",
+        "ConnectionRejectionError", "AdminShutdownError", "CrashShutdownError",
+    }
+)  # fmt: skip
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for refused/lost connections, pool timeouts and asyncpg connection errors."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DatabaseUnavailable | _NETWORK):
+            return True
+        if isinstance(current, TenderError):
+            return False
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.InterfaceError):
+            return True
+        if type(current).__module__.startswith("asyncpg") and (
+            type(current).__name__ in _ASYNCPG_LOST or "Connection" in type(current).__name__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class Database:
     """Owns the pool. Every transaction it opens runs as `anon`, a user or `service_role`."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        connect_timeout: float = 3.0,
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
             to_asyncpg(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_recycle=1800,
-            connect_args={"server_settings": {"application_name": "tender"}},
+            pool_timeout=connect_timeout,
+            connect_args={
+                "server_settings": {"application_name": "tender"},
+                "timeout": connect_timeout,
+            },
         )
 
     @asynccontextmanager
     async def transaction(self, context: DbContext) -> AsyncIterator[AsyncConnection]:
         """One short transaction as `context`; commits on success, rolls back on error."""
-        async with self.engine.begin() as conn:
-            await conn.execute(SET_CONTEXT, context.parameters())
-            yield conn
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(SET_CONTEXT, context.parameters())
+                yield conn
+        except TenderError:
+            raise  # the service's own answer (its cause may be a network error elsewhere)
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise DatabaseUnavailable() from exc
+            raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

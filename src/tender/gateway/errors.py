@@ -1,8 +1,16 @@
 """One table: every Stripe error and decline code Tender expects -> Tender's answer.
 
-Each entry gives Tender's code, a user-safe message, the HTTP status and whether trying
-again (the same card later, or after fixing input) can help. Lookup tries the decline code
-first, then the error code, then DEFAULT.
+Each entry gives Tender's code, a user-safe message, the HTTP status and `retryable`.
+
+`retryable` answers one question for the client: can this payment still succeed if the
+customer tries again? True means the payment stays open and another attempt can work,
+whether with the same card (later, or after fixing the CVC or number) or with another
+card or method, as the message says. A decline is retryable: the customer may pay the
+same payment with another card. False means trying again as is cannot help (the amount
+is out of range, the payment can no longer change this way). An unknown outcome is never
+in this table: it is `processing` (202), not an error.
+
+Lookup tries the decline code first, then the error code, then DEFAULT.
 """
 
 from __future__ import annotations
@@ -26,23 +34,23 @@ _TRY_OTHER = "Please use a different card or payment method."
 
 STRIPE_ERRORS: dict[str, MappedError] = {
     # decline codes
-    "generic_decline": MappedError("card_declined", _DECLINED, 402, False),
+    "generic_decline": MappedError("card_declined", _DECLINED, 402, True),
     "insufficient_funds": MappedError(
         "insufficient_funds", "Your card has insufficient funds. " + _TRY_OTHER, 402, True
     ),
-    "lost_card": MappedError("card_declined", _DECLINED, 402, False),
-    "stolen_card": MappedError("card_declined", _DECLINED, 402, False),
-    "fraudulent": MappedError("card_declined", _DECLINED, 402, False),
+    "lost_card": MappedError("card_declined", _DECLINED, 402, True),
+    "stolen_card": MappedError("card_declined", _DECLINED, 402, True),
+    "fraudulent": MappedError("card_declined", _DECLINED, 402, True),
     "card_velocity_exceeded": MappedError(
         "card_velocity_exceeded",
         "Your card was declined for too many attempts. Please try again later or use another card.",
         402,
         True,
     ),
-    "do_not_honor": MappedError("card_declined", _DECLINED, 402, False),
+    "do_not_honor": MappedError("card_declined", _DECLINED, 402, True),
     # error codes
-    "card_declined": MappedError("card_declined", _DECLINED, 402, False),
-    "expired_card": MappedError("expired_card", "Your card has expired. " + _TRY_OTHER, 402, False),
+    "card_declined": MappedError("card_declined", _DECLINED, 402, True),
+    "expired_card": MappedError("expired_card", "Your card has expired. " + _TRY_OTHER, 402, True),
     "incorrect_cvc": MappedError(
         "incorrect_cvc", "Your card's security code is incorrect. Please check it.", 402, True
     ),
@@ -77,7 +85,10 @@ STRIPE_ERRORS: dict[str, MappedError] = {
         "amount_out_of_range", "The amount is above the maximum allowed.", 400, False
     ),
     "resource_missing": MappedError(
-        "payment_method_not_found", "That payment method was not found.", 400, False
+        "payment_method_not_found",
+        "That payment method was not found. Please add your card again.",
+        400,
+        True,
     ),
     "payment_intent_unexpected_state": MappedError(
         "payment_state_conflict",
@@ -87,9 +98,6 @@ STRIPE_ERRORS: dict[str, MappedError] = {
     ),
     "idempotency_error": MappedError(
         "provider_conflict", "This payment is being processed. Please retry shortly.", 409, True
-    ),
-    "rate_limit": MappedError(
-        "provider_busy", "The payment provider is busy. Please retry shortly.", 503, True
     ),
 }
 DEFAULT = MappedError(
@@ -141,8 +149,21 @@ class StripeFailure(TenderError):
 
 
 class ProviderUnavailable(TenderError):
-    """Stripe unreachable or failing after the SDK's retries: 503 `provider_unavailable`."""
+    """Stripe did not take the request (unreachable, 429, refused key) within the budget.
+
+    Nothing happened at Stripe: the operation may be retried as is. 503 `provider_unavailable`.
+    """
 
     status_code = 503
     code = PROVIDER_UNAVAILABLE.code
     message = PROVIDER_UNAVAILABLE.message
+
+
+class OutcomeUnknown(ProviderUnavailable):
+    """Stripe may have done it: a try was sent and no answer came back (timeout, connection
+    lost after sending, 5xx, `idempotency_key_in_use`) before the budget ran out.
+
+    A subclass of ProviderUnavailable so a caller that cannot tell the difference still
+    answers 503; payment confirms catch it first and answer 202 `processing`. Retrying with
+    the same idempotency key (or re-reading the object) settles it.
+    """

@@ -1,4 +1,8 @@
-"""Stripe refund calls (operations' part of the gateway): idempotent by Tender's refund id."""
+"""Stripe refund calls (operations' part of the gateway): idempotent by Tender's refund id.
+
+Failures come back as the gateway's three kinds: `RefundRefused` (Stripe answered no),
+`ProviderUnavailable` (not sent) or `OutcomeUnknown` (sent, no answer: the refund may exist).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import stripe
-
 from tender.errors import Conflict
-from tender.gateway.errors import ProviderUnavailable
+from tender.gateway.errors import StripeFailure
 from tender.gateway.stripe import StripeGateway, idempotency_key
 
 # Stripe refund status -> the refunds table's status set.
@@ -39,7 +41,7 @@ async def create_refund(
     reason: str | None,
 ) -> StripeRefund:
     """Create (or, on a retry, get back) the Stripe refund for Tender refund `refund_id`."""
-    params: dict[str, Any] = {
+    params: Any = {
         "payment_intent": intent_id,
         "amount": amount,
         "metadata": {"tender_refund_id": str(refund_id), "tender_payment_id": str(payment_id)},
@@ -47,18 +49,16 @@ async def create_refund(
     }
     if reason is not None:
         params["reason"] = reason
+    options: Any = {"idempotency_key": idempotency_key("refund", refund_id, "create")}
     try:
-        refund = await gateway.client.v1.refunds.create_async(
-            params,  # type: ignore[arg-type]
-            options={"idempotency_key": idempotency_key("refund", refund_id, "create")},
+        refund = await gateway.call(
+            "refunds.create", lambda: gateway.client.v1.refunds.create_async(params, options)
         )
-    except stripe.InvalidRequestError as exc:
+    except StripeFailure as failure:
         raise RefundRefused(
-            exc.user_message or "Stripe refused this refund.",
-            code=exc.code or "refund_refused",
-        ) from exc
-    except stripe.StripeError as exc:
-        raise ProviderUnavailable() from exc
+            failure.stripe_message or RefundRefused.message,
+            code=failure.stripe_code or RefundRefused.code,
+        ) from failure
     charge = refund.charge
     refunded = getattr(charge, "amount_refunded", None) if not isinstance(charge, str) else None
     status = str(refund.status or "pending")

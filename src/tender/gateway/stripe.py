@@ -1,20 +1,40 @@
 """StripeGateway: every Stripe call Tender makes, through the official async client.
 
 Every write carries an idempotency key derived from Tender's ids; every answer comes back
-as a plain dict; every failure comes back as a mapped `StripeFailure` or
-`ProviderUnavailable`, so services never see the SDK's types.
+as a plain dict. Every failure comes back as one of three kinds, so services never see the
+SDK's types:
+
+- `StripeFailure`: Stripe answered and refused (a decline, a bad request), mapped;
+- `ProviderUnavailable`: Stripe did not take the request (connection refused, 429, the
+  budget ran out before a try was sent): nothing happened, retry as is;
+- `OutcomeUnknown`: a try was sent and no answer came back (timeout, connection lost,
+  5xx, `idempotency_key_in_use`): Stripe may have done it.
+
+Retries are Tender's own, not the SDK's: the same idempotency key, each try sized to what
+is left of the operation's time budget (`tender.gateway.deadline`), so an operation answers
+within its budget whatever Stripe does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
+import aiohttp
 import stripe
 
 from tender.config import Settings
-from tender.gateway.errors import PROVIDER_UNAVAILABLE, ProviderUnavailable, StripeFailure, lookup
+from tender.gateway.deadline import remaining
+from tender.gateway.errors import (
+    PROVIDER_UNAVAILABLE,
+    OutcomeUnknown,
+    ProviderUnavailable,
+    StripeFailure,
+    lookup,
+)
 from tender.monitoring.recorder import Recorder
 
 # The API version every request pins (the one this SDK release is generated against).
@@ -27,6 +47,12 @@ WEBHOOK_EVENTS = (
     "payment_method.detached",
 )
 T = TypeVar("T")
+# Kept back from the budget for the database write after Stripe answers.
+RESERVE_SECONDS = 0.3
+MIN_TRY_SECONDS = 0.05
+BACKOFF_SECONDS = 0.1
+MAX_BACKOFF_SECONDS = 1.0
+Kind = Literal["answered", "not_sent", "unknown", "refused_key"]
 
 
 def idempotency_key(kind: str, tender_id: object, step: str = "") -> str:
@@ -41,16 +67,26 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
-def _failure(exc: stripe.StripeError) -> Exception:
+def classify(exc: stripe.StripeError) -> Kind:
+    """What a failed try means: Stripe answered, never got it, or may have done it."""
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return "refused_key"
+    if isinstance(exc, stripe.APIConnectionError):
+        # Refused or unresolvable before a byte was sent; anything later may have arrived.
+        return "not_sent" if isinstance(exc.__cause__, aiohttp.ClientConnectorError) else "unknown"
     status = exc.http_status or 0
-    if isinstance(exc, stripe.APIConnectionError | stripe.AuthenticationError) or status >= 500:
-        return ProviderUnavailable(PROVIDER_UNAVAILABLE.message)
+    if isinstance(exc, stripe.RateLimitError) or status == 429:
+        return "not_sent"  # Stripe refuses rate-limited requests before running them
+    if status >= 500 or exc.code == "idempotency_key_in_use":
+        return "unknown"
+    return "answered"
+
+
+def _failure(exc: stripe.StripeError) -> StripeFailure:
     err = exc.error
     code = getattr(err, "code", None) or exc.code
     decline = getattr(err, "decline_code", None)
-    if isinstance(exc, stripe.RateLimitError):
-        code = "rate_limit"
-    if isinstance(exc, stripe.IdempotencyError) or status == 409:
+    if isinstance(exc, stripe.IdempotencyError) or exc.http_status == 409:
         code = code or "idempotency_error"
     intent = getattr(err, "payment_intent", None)
     return StripeFailure(
@@ -64,6 +100,11 @@ def _failure(exc: stripe.StripeError) -> Exception:
     )
 
 
+def _backoff(tries: int) -> float:
+    base = min(BACKOFF_SECONDS * 2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
+    return float(base * (0.5 + random.random() / 2))  # jitter
+
+
 class StripeGateway:
     """Owns the StripeClient; the domain services call its methods, never the SDK directly."""
 
@@ -72,6 +113,9 @@ class StripeGateway:
         if key is None:
             raise ValueError("STRIPE_SECRET_KEY is not set")
         self.recorder = recorder or Recorder()
+        self.per_try_seconds = settings.stripe_timeout_seconds
+        self.retries = max(0, settings.stripe_max_network_retries)
+        self.default_budget = settings.payment_time_budget_seconds
         self._http = stripe.AIOHTTPClient(timeout=settings.stripe_timeout_seconds)
         self.client = stripe.StripeClient(
             key.get_secret_value(),
@@ -79,20 +123,42 @@ class StripeGateway:
             base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else {},
             # aiohttp: the SDK's async client that costs half the CPU per call of HTTPXClient
             http_client=self._http,
-            max_network_retries=settings.stripe_max_network_retries,
+            max_network_retries=0,  # Tender retries itself, within the time budget
         )
 
-    async def _call(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def call(
+        self, operation: str, call: Callable[[], Awaitable[T]], *, idempotent: bool = True
+    ) -> T:
+        """Run `call` with retries (same idempotency key) inside what is left of the budget."""
         started = time.perf_counter()
-        try:
-            result = await call()
-        except stripe.StripeError as exc:
-            failure = _failure(exc)
-            outcome = "unavailable" if isinstance(failure, ProviderUnavailable) else "error"
-            self.recorder.stripe_call(operation, outcome, time.perf_counter() - started)
-            raise failure from exc
-        self.recorder.stripe_call(operation, "ok", time.perf_counter() - started)
-        return result
+        deadline = time.monotonic() + remaining(self.default_budget) - RESERVE_SECONDS
+        tries, maybe_sent = 0, False
+        while True:
+            left = deadline - time.monotonic()
+            if left < MIN_TRY_SECONDS:
+                break
+            tries += 1
+            try:
+                async with asyncio.timeout(min(self.per_try_seconds, left)):
+                    result = await call()
+            except TimeoutError:
+                kind: Kind = "unknown"
+            except stripe.StripeError as exc:
+                kind = classify(exc)
+                if kind == "answered":
+                    self.recorder.stripe_call(operation, "error", time.perf_counter() - started)
+                    raise _failure(exc) from exc
+                if kind == "refused_key":
+                    break
+            else:
+                self.recorder.stripe_call(operation, "ok", time.perf_counter() - started)
+                return result
+            maybe_sent = maybe_sent or kind == "unknown"
+            if tries > self.retries or (maybe_sent and not idempotent):
+                break
+            await asyncio.sleep(max(0.0, min(_backoff(tries), deadline - time.monotonic())))
+        self.recorder.stripe_call(operation, "unavailable", time.perf_counter() - started)
+        raise OutcomeUnknown() if maybe_sent else ProviderUnavailable(PROVIDER_UNAVAILABLE.message)
 
     async def ping(self) -> None:
         """A cheap authenticated read: raises if Stripe is unreachable or the key is refused."""
@@ -100,7 +166,7 @@ class StripeGateway:
 
     async def list_webhook_endpoints(self) -> list[dict[str, Any]]:
         """The webhook endpoints registered with Stripe (for the go-live doctor)."""
-        listed = await self._call(
+        listed = await self.call(
             "webhook_endpoints.list",
             lambda: self.client.v1.webhook_endpoints.list_async({"limit": 100}),
         )
@@ -115,7 +181,7 @@ class StripeGateway:
         """Create the Stripe customer for a Tender user (one per user, by idempotency key)."""
         params: Any = {"metadata": {"tender_user_id": str(user_id)}}
         options: Any = {"idempotency_key": idempotency_key("customer", user_id, "create")}
-        obj = await self._call(
+        obj = await self.call(
             "customers.create", lambda: self.client.v1.customers.create_async(params, options)
         )
         return as_dict(obj)
@@ -139,7 +205,7 @@ class StripeGateway:
             "metadata": metadata,
         }
         options: Any = {"idempotency_key": idempotency_key("payment", payment_id, "create")}
-        obj = await self._call(
+        obj = await self.call(
             "payment_intents.create",
             lambda: self.client.v1.payment_intents.create_async(params, options),
         )
@@ -160,7 +226,7 @@ class StripeGateway:
         if return_url:
             params["return_url"] = return_url
         options: Any = {"idempotency_key": key}
-        obj = await self._call(
+        obj = await self.call(
             "payment_intents.confirm",
             lambda: self.client.v1.payment_intents.confirm_async(intent_id, params, options),
         )
@@ -168,7 +234,7 @@ class StripeGateway:
 
     async def retrieve_payment_intent(self, intent_id: str) -> dict[str, Any]:
         """The PaymentIntent as Stripe has it now."""
-        obj = await self._call(
+        obj = await self.call(
             "payment_intents.retrieve",
             lambda: self.client.v1.payment_intents.retrieve_async(intent_id),
         )
@@ -178,7 +244,7 @@ class StripeGateway:
         """Cancel a PaymentIntent that has not succeeded."""
         params: Any = {"cancellation_reason": "abandoned"}
         options: Any = {"idempotency_key": key}
-        obj = await self._call(
+        obj = await self.call(
             "payment_intents.cancel",
             lambda: self.client.v1.payment_intents.cancel_async(intent_id, params, options),
         )
@@ -200,7 +266,7 @@ class StripeGateway:
                 params["created"] = created
             if after:
                 params["starting_after"] = after
-            result = await self._call(
+            result = await self.call(
                 "payment_intents.list",
                 lambda p=params: self.client.v1.payment_intents.list_async(p),  # type: ignore[misc]
             )
@@ -211,10 +277,19 @@ class StripeGateway:
                 return
             after = items[-1]["id"]
 
+    async def find_payment_intent(
+        self, payment_id: object, *, created_gte: int
+    ) -> dict[str, Any] | None:
+        """The PaymentIntent whose metadata names Tender payment `payment_id`, if Stripe has one."""
+        async for intent in self.list_payment_intents(created_gte=created_gte):
+            if (intent.get("metadata") or {}).get("tender_payment_id") == str(payment_id):
+                return intent
+        return None
+
     # PaymentMethods and SetupIntents
     async def retrieve_payment_method(self, pm_id: str) -> dict[str, Any]:
         """The PaymentMethod (card brand/last4/expiry and its customer)."""
-        obj = await self._call(
+        obj = await self.call(
             "payment_methods.retrieve",
             lambda: self.client.v1.payment_methods.retrieve_async(pm_id),
         )
@@ -224,7 +299,7 @@ class StripeGateway:
         """Attach a PaymentMethod to the user's customer (idempotent per pm and customer)."""
         params: Any = {"customer": customer}
         options: Any = {"idempotency_key": idempotency_key("pm", pm_id, f"attach:{customer}")}
-        obj = await self._call(
+        obj = await self.call(
             "payment_methods.attach",
             lambda: self.client.v1.payment_methods.attach_async(pm_id, params, options),
         )
@@ -232,7 +307,7 @@ class StripeGateway:
 
     async def detach_payment_method(self, pm_id: str) -> dict[str, Any]:
         """Detach a PaymentMethod from its customer."""
-        obj = await self._call(
+        obj = await self.call(
             "payment_methods.detach",
             lambda: self.client.v1.payment_methods.detach_async(pm_id),
         )
@@ -246,7 +321,7 @@ class StripeGateway:
             "usage": "off_session",
         }
         options: Any = {"idempotency_key": key}
-        obj = await self._call(
+        obj = await self.call(
             "setup_intents.create",
             lambda: self.client.v1.setup_intents.create_async(params, options),
         )
@@ -254,7 +329,7 @@ class StripeGateway:
 
     async def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
         """The SetupIntent as Stripe has it now."""
-        obj = await self._call(
+        obj = await self.call(
             "setup_intents.retrieve",
             lambda: self.client.v1.setup_intents.retrieve_async(setup_intent_id),
         )
@@ -266,9 +341,10 @@ class StripeGateway:
     ) -> dict[str, Any]:
         """Register `url` for `events` (the seed's five by default); returns it with its secret."""
         params: Any = {"url": url, "enabled_events": list(events)}
-        obj = await self._call(
+        obj = await self.call(
             "webhook_endpoints.create",
             lambda: self.client.v1.webhook_endpoints.create_async(params),
+            idempotent=False,
         )
         return as_dict(obj)
 

@@ -31,7 +31,7 @@ async def create_payment_intent(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Create (or resume) a card payment and its PaymentIntent; returns the client_secret."""
-    status, result = await service.create_card_payment(
+    answer = await service.create_card_payment(
         runtime,
         user,
         amount=body.amount,
@@ -40,17 +40,19 @@ async def create_payment_intent(
         key=idempotency.check_key(key),
         payload=body.model_dump(mode="json"),
     )
-    return JSONResponse(result, status_code=status)
+    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 @router.post("/functions/v1/confirm-payment")
 async def confirm_payment(
     body: ConfirmPayment, user: CurrentUser, runtime: RuntimeDep
-) -> dict[str, Any]:
-    """Confirm a card payment; `requires_action` carries what 3-D Secure needs."""
+) -> JSONResponse:
+    """Confirm a card payment: 200 `succeeded` / `requires_action` (with what 3-D Secure
+    needs), 402 a decline, or 202 `processing` with Retry-After when Stripe's answer is not
+    known yet (poll `GET /v1/payments/{id}`)."""
     if body.payment_id is None and body.payment_intent_id is None:
         raise ValidationFailed("Give payment_id or payment_intent_id.", code="missing_payment")
-    return await service.confirm_payment(
+    answer = await service.confirm_payment(
         runtime,
         user,
         payment_id=body.payment_id,
@@ -59,6 +61,7 @@ async def confirm_payment(
         saved_method_id=body.saved_method_id,
         return_url=body.return_url,
     )
+    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 @router.get("/v1/payments")

@@ -159,17 +159,57 @@ async def set_refunded(
     return dict(result.mappings().one())
 
 
-async def bump_confirm_attempt(conn: AsyncConnection, payment_id: UUID) -> int:
-    """Count a confirm attempt (each attempt gets its own Stripe idempotency key)."""
+async def bump_confirm_attempt(
+    conn: AsyncConnection,
+    payment_id: UUID,
+    *,
+    payment_method: str | None = None,
+    return_url: str | None = None,
+) -> int:
+    """Count a confirm attempt (each gets its own Stripe idempotency key) and remember what
+    it sends, so an attempt whose outcome is unknown can be re-sent as is to settle it."""
     result = await conn.execute(
         text(
-            "UPDATE payments SET metadata = jsonb_set(metadata, '{confirm_attempts}', "
-            "to_jsonb(coalesce((metadata->>'confirm_attempts')::int, 0) + 1)) "
+            "UPDATE payments SET metadata = metadata || jsonb_build_object("
+            "'confirm_attempts', coalesce((metadata->>'confirm_attempts')::int, 0) + 1, "
+            "'confirm_pending', jsonb_build_object("
+            "'attempt', coalesce((metadata->>'confirm_attempts')::int, 0) + 1, "
+            "'payment_method', CAST(:pm AS text), 'return_url', CAST(:url AS text))) "
             "WHERE id = :id RETURNING (metadata->>'confirm_attempts')::int"
         ),
-        {"id": payment_id},
+        {"id": payment_id, "pm": payment_method, "url": return_url},
     )
     return int(result.scalar_one())
+
+
+async def mark_processing(conn: AsyncConnection, payment_id: UUID) -> Row | None:
+    """Move a payment whose confirm outcome is unknown to `processing` (if not already past)."""
+    return _one(
+        await conn.execute(
+            text(
+                "UPDATE payments SET status = 'processing', updated_at = now() WHERE id = :id "
+                "AND status IN ('requires_payment_method', 'requires_confirmation', "
+                "'requires_action', 'processing') RETURNING *"
+            ),
+            {"id": payment_id},
+        )
+    )
+
+
+async def processing_payments(
+    conn: AsyncConnection, *, untouched_for: float, limit: int = 100
+) -> list[Row]:
+    """Card payments in `processing` not updated for `untouched_for` seconds, oldest first."""
+    result = await conn.execute(
+        text(
+            "SELECT * FROM payments WHERE status = 'processing' AND method_type = 'card' "
+            "AND stripe_payment_intent_id IS NOT NULL "
+            "AND updated_at <= now() - make_interval(secs => :s) "
+            "ORDER BY updated_at LIMIT :l"
+        ),
+        {"s": untouched_for, "l": limit},
+    )
+    return [dict(r) for r in result.mappings()]
 
 
 async def insert_error(

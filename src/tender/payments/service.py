@@ -1,9 +1,12 @@
-"""Card payments: create a PaymentIntent and confirm it, in the money-safe shape.
+"""Card payments: create a PaymentIntent (confirm lives in confirm.py), money-safe.
 
 Each flow is: short transaction (insert or load, idempotency key) -> commit -> Stripe call
 with a key derived from the payment id -> second short transaction stores the result. No
-transaction is ever open across a Stripe call; a crash in between is healed by retrying
-the same request (same Idempotency-Key, or same order) or by reconciliation.
+transaction is ever open across a Stripe call. A retryable failure (Stripe busy or
+unreachable, an unknown outcome, the time budget spent, the database lost) leaves the payment
+open: the same request (same Idempotency-Key, or same order) resumes it, and the intent
+Stripe may already have made is found through the same Stripe idempotency key (or, failing
+that, its `tender_payment_id` metadata) and linked.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from uuid import UUID
 
 from tender.auth.principal import Principal
 from tender.customers import service as customers
-from tender.errors import Conflict, NotFound, ValidationFailed
+from tender.db.rls import DbContext
+from tender.errors import Conflict, ValidationFailed
+from tender.gateway.deadline import time_budget
 from tender.gateway.errors import ProviderUnavailable, StripeFailure
-from tender.gateway.stripe import idempotency_key
 from tender.kit.money import check_amount, normalize_currency
-from tender.methods import service as methods
 from tender.orders import service as orders
-from tender.payments import idempotency, repository, states
+from tender.payments import idempotency, repository
 from tender.payments.apply import (
     Applied,
     apply_charge_refund,
@@ -28,10 +31,12 @@ from tender.payments.apply import (
     apply_payment_intent_in,
     record_error,
 )
-from tender.payments.views import public, with_action
+from tender.payments.confirm import confirm_payment, load_payment, unavailable
+from tender.payments.views import Answer, public
 from tender.runtime import Runtime
 
 __all__ = [
+    "Answer",
     "Applied",
     "apply_charge_refund",
     "apply_payment_intent",
@@ -41,18 +46,10 @@ __all__ = [
     "get_payment",
     "list_payments",
     "record_error",
+    "unavailable",
 ]
 CREATE = "create-payment-intent"
 Payment = dict[str, Any]
-
-
-async def unavailable(runtime: Runtime) -> ProviderUnavailable:
-    """503 `provider_unavailable` naming the fallback methods enabled right now."""
-    fallbacks = [m for m in await methods.enabled_methods(runtime) if m != "card"]
-    error = ProviderUnavailable()
-    error.extra = {"retryable": True, "fallback_methods": fallbacks}
-    error.headers = {"Retry-After": "5"}
-    return error
 
 
 def _user(principal: Principal) -> UUID:
@@ -69,29 +66,30 @@ async def create_card_payment(
     order_id: UUID | None,
     key: str | None,
     payload: dict[str, Any],
-) -> tuple[int, dict[str, Any]]:
-    """Create (or resume) a card payment and its PaymentIntent; returns (status, body)."""
+) -> Answer:
+    """Create (or resume) a card payment and its PaymentIntent, within the time budget."""
     await runtime.switches.ensure_new_payment_allowed("card")
     user, ctx = _user(principal), principal.db_context()
-    async with runtime.db.transaction(ctx) as conn:
-        payment: Payment | None = None
-        if key is not None:
-            claim = await idempotency.claim(conn, user, key, CREATE, payload)
-            if claim.finished:
-                return claim.answer()
-            if claim.body and "payment_id" in claim.body:
-                payment = await repository.get_payment(conn, UUID(claim.body["payment_id"]))
-        if payment is None:
-            payment = await _open_payment(runtime, conn, user, amount, currency, order_id)
-            if key is not None:
-                await idempotency.point_at(conn, user, key, {"payment_id": str(payment["id"])})
-    if payment["stripe_payment_intent_id"] is None:
-        payment = await _create_intent(runtime, principal, payment)
-    body = public(payment)
-    if key is not None:
+    with time_budget(runtime.settings.payment_time_budget_seconds):
         async with runtime.db.transaction(ctx) as conn:
-            await idempotency.finish(conn, user, key, 201, body)
-    return 201, body
+            payment: Payment | None = None
+            if key is not None:
+                claim = await idempotency.claim(conn, user, key, CREATE, payload)
+                if claim.finished:
+                    return Answer.replayed(*claim.answer())
+                if claim.body and "payment_id" in claim.body:
+                    payment = await repository.get_payment(conn, UUID(claim.body["payment_id"]))
+            if payment is None:
+                payment = await _open_payment(runtime, conn, user, amount, currency, order_id)
+                if key is not None:
+                    await idempotency.point_at(conn, user, key, {"payment_id": str(payment["id"])})
+        if payment["stripe_payment_intent_id"] is None and payment["status"] != "canceled":
+            payment = await _create_intent(runtime, principal, payment)
+        body = public(payment)
+        if key is not None:
+            async with runtime.db.transaction(ctx) as conn:
+                await idempotency.finish(conn, user, key, 201, body)
+        return Answer(201, body)
 
 
 async def _open_payment(
@@ -150,6 +148,7 @@ async def _create_intent(runtime: Runtime, principal: Principal, payment: Paymen
     metadata = {"tender_payment_id": str(payment["id"]), "tender_user_id": str(user)}
     if payment["order_id"] is not None:
         metadata["order_id"] = str(payment["order_id"])
+    started = datetime.now(UTC)
     try:
         customer = await customers.ensure_customer(runtime, user, principal.db_context())
         started = datetime.now(UTC)
@@ -160,17 +159,14 @@ async def _create_intent(runtime: Runtime, principal: Principal, payment: Paymen
             customer=customer,
             metadata=metadata,
         )
-    except ProviderUnavailable:
+    except ProviderUnavailable:  # not sent, or sent with no answer: the payment stays open
         runtime.recorder.payment("card", "provider_unavailable")
         raise await unavailable(runtime) from None
     except StripeFailure as failure:
-        async with runtime.db.transaction(principal.db_context()) as conn:
-            await repository.set_status(
-                conn, payment["id"], "canceled", last_error_code=failure.stripe_code
-            )
-            if payment["order_id"] is not None:
-                await orders.follow_payment(conn, payment["order_id"], "canceled", "card")
-        raise
+        found = await _made_anyway(runtime, payment, failure)
+        if found is None:
+            raise
+        intent = found
     async with runtime.db.transaction(principal.db_context()) as conn:
         applied = await apply_payment_intent_in(
             conn, intent, source="create", observed_at=started, recorder=runtime.recorder
@@ -180,120 +176,29 @@ async def _create_intent(runtime: Runtime, principal: Principal, payment: Paymen
     return applied.payment
 
 
-async def _load(conn: Any, payment_id: UUID | None, intent_id: str | None) -> Payment:
-    payment = None
-    if payment_id is not None:
-        payment = await repository.get_payment(conn, payment_id)
-    elif intent_id is not None:
-        payment = await repository.get_by_intent(conn, intent_id)
-    if payment is None:
-        raise NotFound("No such payment.", code="payment_not_found")
-    return payment
+async def _made_anyway(
+    runtime: Runtime, payment: Payment, failure: StripeFailure
+) -> dict[str, Any] | None:
+    """After a refused create: the intent Stripe made for this payment earlier, if any.
 
-
-async def confirm_payment(
-    runtime: Runtime,
-    principal: Principal,
-    *,
-    payment_id: UUID | None,
-    intent_id: str | None,
-    payment_method: str | None,
-    saved_method_id: UUID | None,
-    return_url: str | None,
-) -> dict[str, Any]:
-    """Confirm a card payment: succeeded, requires_action (3-D Secure), or a mapped decline."""
-    await runtime.switches.ensure_payments_open()
-    ctx = principal.db_context()
-    async with runtime.db.transaction(ctx) as conn:
-        payment = await _load(conn, payment_id, intent_id)
-        if payment["method_type"] != "card":
-            raise ValidationFailed("Only card payments are confirmed.", code="not_a_card_payment")
-        if saved_method_id is not None:
-            payment_method = await methods.stripe_id_of(conn, saved_method_id)
-        intent = payment["stripe_payment_intent_id"]
-        if intent is None:
-            raise Conflict("This payment is still being set up; retry.", code="payment_not_ready")
-        if payment_method is None and payment["status"] == "requires_payment_method":
-            raise ValidationFailed(
-                "Give payment_method (a Stripe PaymentMethod id) to confirm with.",
-                code="payment_method_required",
-            )
-        if payment["status"] in states.TERMINAL or (
-            payment_method is None and payment["status"] in ("requires_action", "processing")
-        ):
-            attempt = 0  # nothing to confirm: report (and refresh) the current state
-        else:
-            attempt = await repository.bump_confirm_attempt(conn, payment["id"])
-    if payment["status"] in states.TERMINAL:
-        return with_action(public(payment), None)
-    started = datetime.now(UTC)
-    try:
-        if attempt == 0:
-            fresh = await runtime.gateway.retrieve_payment_intent(intent)
-        else:
-            fresh = await runtime.gateway.confirm_payment_intent(
-                intent,
-                key=idempotency_key("payment", payment["id"], f"confirm:{attempt}"),
-                payment_method=payment_method,
-                return_url=return_url,
-            )
-    except ProviderUnavailable:
-        raise await unavailable(runtime) from None
-    except StripeFailure as failure:
-        return await _confirm_failed(runtime, principal, payment, failure, started)
-    async with runtime.db.transaction(ctx) as conn:
-        applied = await apply_payment_intent_in(
-            conn, fresh, source="confirm", observed_at=started, recorder=runtime.recorder
-        )
-    assert applied.payment is not None
-    return with_action(public(applied.payment), fresh)
-
-
-async def _confirm_failed(
-    runtime: Runtime,
-    principal: Principal,
-    payment: Payment,
-    failure: StripeFailure,
-    started: datetime,
-) -> dict[str, Any]:
-    intent = failure.intent
-    if failure.stripe_code == "payment_intent_unexpected_state" or intent is None:
-        # A concurrent confirm (or a webhook) moved it: report what Stripe has now.
+    Stripe refuses a key reused with other parameters (`idempotency_error`); the intent the
+    first request made is then found by its `tender_payment_id` metadata. A refusal that
+    trying again cannot fix (an amount Stripe will not take) cancels the payment instead.
+    """
+    if failure.stripe_code == "idempotency_error":
+        since = int(payment["created_at"].timestamp()) - 300
         try:
-            intent = await runtime.gateway.retrieve_payment_intent(
-                payment["stripe_payment_intent_id"]
-            )
+            return await runtime.gateway.find_payment_intent(payment["id"], created_gte=since)
         except ProviderUnavailable:
             raise await unavailable(runtime) from None
-        if failure.stripe_code == "payment_intent_unexpected_state" or not failure.is_card_error:
-            async with runtime.db.transaction(principal.db_context()) as conn:
-                applied = await apply_payment_intent_in(
-                    conn, intent, source="confirm", observed_at=started, recorder=runtime.recorder
-                )
-            assert applied.payment is not None
-            if failure.stripe_code == "payment_intent_unexpected_state":
-                return with_action(public(applied.payment), intent)
-            raise failure
-    async with runtime.db.transaction(principal.db_context()) as conn:
-        applied = await apply_payment_intent_in(
-            conn, intent, source="confirm", observed_at=started, recorder=runtime.recorder
-        )
-        current = applied.payment or payment
-        await record_error(
-            conn,
-            current,
-            code=failure.stripe_code or "unknown",
-            decline_code=failure.decline_code,
-            message=failure.stripe_message or failure.message,
-            request_id=failure.request_id,
-        )
-    runtime.recorder.payment("card", "declined")
-    failure.extra = {
-        **failure.extra,
-        "payment_id": str(payment["id"]),
-        "payment_status": current["status"],
-    }
-    raise failure
+    if not failure.mapped.retryable:
+        async with runtime.db.transaction(DbContext.service("create")) as conn:
+            await repository.set_status(
+                conn, payment["id"], "canceled", last_error_code=failure.stripe_code
+            )
+            if payment["order_id"] is not None:
+                await orders.follow_payment(conn, payment["order_id"], "canceled", "card")
+    return None
 
 
 async def open_payment(conn: Any, order_id: UUID) -> Payment | None:
@@ -309,7 +214,7 @@ async def cancel_offline(conn: Any, payment_id: UUID) -> Payment:
 async def get_payment(runtime: Runtime, principal: Principal, payment_id: UUID) -> dict[str, Any]:
     """One of the caller's payments (404 for anyone else's)."""
     async with runtime.db.transaction(principal.db_context()) as conn:
-        return public(await _load(conn, payment_id, None))
+        return public(await load_payment(conn, payment_id, None))
 
 
 async def list_payments(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -39,3 +40,25 @@ def with_action(body: dict[str, Any], intent: dict[str, Any] | None) -> dict[str
         "requires_action": body["status"] == "requires_action",
         "next_action": action if body["status"] == "requires_action" else None,
     }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer a payment operation gives: status, body and headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def replayed(cls, status: int, body: dict[str, Any]) -> Answer:
+        """The stored answer of an Idempotency-Key, marked as a replay."""
+        return cls(status, body, {"Idempotent-Replayed": "true"})
+
+
+PROCESSING_RETRY_AFTER = "2"
+
+
+def processing(body: dict[str, Any]) -> Answer:
+    """202: Stripe's outcome is not known yet; poll `GET /v1/payments/{id}`."""
+    return Answer(202, {**body, "status": "processing"}, {"Retry-After": PROCESSING_RETRY_AFTER})

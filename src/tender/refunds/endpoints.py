@@ -43,7 +43,8 @@ async def create_refund(
     runtime: RuntimeDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    """Refund all or part of a captured card payment; a retry with the same key replays."""
+    """Refund all or part of a captured card payment: 201 made, 202 pending (Stripe's answer
+    not known yet; the re-check completes it), 200 with `Idempotent-Replayed` on a retry."""
     if not idempotency_key:
         raise ValidationFailed(
             "An Idempotency-Key header is required.", code="idempotency_key_missing"
@@ -61,7 +62,9 @@ async def create_refund(
         "payment": result.payment,
     }
     headers = {} if result.created else {"Idempotent-Replayed": "true"}
-    return JSONResponse(content, status_code=201 if result.created else 200, headers=headers)
+    if result.status_code == 202:  # Stripe's answer is not recorded yet: the re-check will
+        headers["Retry-After"] = "2"
+    return JSONResponse(content, status_code=result.status_code, headers=headers)
 
 
 @router.get("")

@@ -113,3 +113,15 @@ async def list_refunds(conn: AsyncConnection, payment_id: UUID) -> list[Row]:
         {"id": payment_id},
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def unanswered_refunds(conn: AsyncConnection, quiet_seconds: float, limit: int) -> list[Row]:
+    """Pending refunds Stripe never answered (no Stripe id), untouched for `quiet_seconds`."""
+    rows = await conn.execute(
+        text(
+            "SELECT * FROM refunds WHERE status = 'pending' AND stripe_refund_id IS NULL"
+            " AND updated_at <= now() - make_interval(secs => :q) ORDER BY updated_at LIMIT :l"
+        ),
+        {"q": quiet_seconds, "l": limit},
+    )
+    return [dict(r) for r in rows.mappings()]

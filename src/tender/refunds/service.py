@@ -4,6 +4,11 @@ Idempotent: the refund's id is derived from (payment, Idempotency-Key), and Stri
 idempotency key from that id, so a retry (even after a crash between the steps) resumes
 the same refund and never refunds twice. Never more than captured: refunds in flight
 count against the payment while its row is locked.
+
+Three outcomes: Stripe made it (201), Stripe refused it (`failed`, 409), or nobody knows
+yet (Stripe unreachable, no answer, the time budget spent, the database lost after Stripe
+answered): the refund stays `pending`, the answer is 202, and the background re-check sends
+it again with the same key until Stripe's answer is recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from uuid import UUID, uuid5
 
 from tender.auth.principal import Principal
 from tender.db.rls import DbContext
-from tender.errors import Conflict, NotFound
+from tender.errors import Conflict, DatabaseUnavailable, NotFound
+from tender.gateway.deadline import time_budget
+from tender.gateway.errors import ProviderUnavailable
 from tender.gateway.refunds import RefundRefused, StripeRefund, create_refund
 from tender.ops import repository as audit
 from tender.payments.apply import apply_charge_refund
@@ -25,11 +32,20 @@ REFUND_NAMESPACE = UUID("5f0e7a52-7d0c-4a57-9a55-3f2f1f0d6e21")
 REFUNDABLE = frozenset({"succeeded", "partially_refunded"})
 
 
+QUIET_SECONDS = 1.0  # a pending refund is re-sent only after this long untouched
+
+
 @dataclass(frozen=True)
 class RefundResult:
     refund: dict[str, Any]
     payment: dict[str, Any]
-    created: bool
+    created: bool  # False: the Idempotency-Key was seen before (answered 200 or 202)
+
+    @property
+    def status_code(self) -> int:
+        if self.refund["status"] == "pending":
+            return 202
+        return 201 if self.created else 200
 
 
 def refund_id_for(payment_id: UUID, idempotency_key: str) -> UUID:
@@ -48,36 +64,77 @@ async def refund_payment(
     """Refund `amount` (default: all that is left) of a payment, exactly once per key."""
     refund_id = refund_id_for(payment_id, idempotency_key)
     context = DbContext.service(caller.actor)
-    async with runtime.db.transaction(context) as conn:
-        payment = await repository.lock_payment(conn, payment_id)  # serialises this payment
-        if payment is None:
-            raise NotFound("No such payment.", code="payment_not_found")
-        refund = await repository.get_refund(conn, refund_id)
-        if refund is not None:
-            if (amount is not None and amount != refund["amount"]) or reason != refund["reason"]:
-                raise Conflict(
-                    "This Idempotency-Key was used for a different refund.",
-                    code="idempotency_key_reused",
-                )
-            if refund["status"] != "pending":
-                return RefundResult(refund, _payment_view(payment), created=False)
-        else:
-            refund = await _open_refund(conn, refund_id, payment, amount, reason)
+    with time_budget(runtime.settings.payment_time_budget_seconds):
+        async with runtime.db.transaction(context) as conn:
+            payment = await repository.lock_payment(conn, payment_id)  # serialises this payment
+            if payment is None:
+                raise NotFound("No such payment.", code="payment_not_found")
+            refund = await repository.get_refund(conn, refund_id)
+            created = refund is None
+            if refund is not None:
+                if (amount is not None and amount != refund["amount"]) or reason != refund[
+                    "reason"
+                ]:
+                    raise Conflict(
+                        "This Idempotency-Key was used for a different refund.",
+                        code="idempotency_key_reused",
+                    )
+                if refund["status"] != "pending":
+                    return RefundResult(refund, _payment_view(payment), created=False)
+            else:
+                refund = await _open_refund(conn, refund_id, payment, amount, reason)
+        result = await _send(runtime, caller.actor, refund, payment)
+    return RefundResult(result.refund, result.payment, created=created)
+
+
+async def _send(
+    runtime: Runtime, actor: str, refund: dict[str, Any], payment: dict[str, Any]
+) -> RefundResult:
+    """Send the refund to Stripe (same key every time) and record the answer, or leave it
+    `pending` when the answer is not known or not recorded."""
+    context = DbContext.service(actor)
     intent_id = payment["stripe_payment_intent_id"]
     try:
         stripe_refund = await create_refund(
             runtime.gateway,
-            refund_id=refund_id,
-            payment_id=payment_id,
+            refund_id=refund["id"],
+            payment_id=payment["id"],
             intent_id=intent_id,
             amount=refund["amount"],
-            reason=reason,
+            reason=refund["reason"],
         )
     except RefundRefused:
         async with runtime.db.transaction(context) as conn:
-            await repository.finish_refund(conn, refund_id, status="failed", stripe_refund_id=None)
+            await repository.finish_refund(
+                conn, refund["id"], status="failed", stripe_refund_id=None
+            )
         raise
-    return await _record(runtime, caller, refund_id, payment_id, intent_id, stripe_refund)
+    except ProviderUnavailable:  # not sent, or no answer: pending; the re-check sends it again
+        return RefundResult(refund, _payment_view(payment), created=True)
+    try:
+        return await _record(runtime, actor, refund["id"], payment["id"], intent_id, stripe_refund)
+    except DatabaseUnavailable:  # Stripe made it; the re-check records it (same key: replay)
+        return RefundResult(refund, _payment_view(payment), created=True)
+
+
+async def recheck_pending_refunds(runtime: Runtime, *, limit: int = 50) -> int:
+    """Re-send every refund Stripe never answered (same key); returns how many settled."""
+    actor = "recheck"
+    async with runtime.db.transaction(DbContext.service(actor)) as conn:
+        pending = await repository.unanswered_refunds(conn, QUIET_SECONDS, limit)
+    settled = 0
+    for refund in pending:
+        async with runtime.db.transaction(DbContext.service(actor)) as conn:
+            payment = await repository.lock_payment(conn, refund["payment_id"])
+        assert payment is not None
+        with time_budget(runtime.settings.payment_time_budget_seconds):
+            try:
+                result = await _send(runtime, actor, refund, payment)
+            except RefundRefused:
+                settled += 1
+                continue
+        settled += int(result.refund["status"] != "pending")
+    return settled
 
 
 async def _open_refund(
@@ -105,14 +162,14 @@ async def _open_refund(
 
 async def _record(
     runtime: Runtime,
-    caller: Principal,
+    actor: str,
     refund_id: UUID,
     payment_id: UUID,
     intent_id: str,
     stripe_refund: StripeRefund,
 ) -> RefundResult:
     """Store Stripe's answer and move the payment (monotonic amount_refunded), audited."""
-    async with runtime.db.transaction(DbContext.service(caller.actor)) as conn:
+    async with runtime.db.transaction(DbContext.service(actor)) as conn:
         before = await repository.lock_payment(conn, payment_id)
         assert before is not None
         refund = await repository.finish_refund(
@@ -128,7 +185,7 @@ async def _record(
         after = applied.payment or before
         await audit.insert_audit(
             conn,
-            actor=caller.actor,
+            actor=actor,
             action="refund.create",
             subject=f"payment:{payment_id}",
             old_value={"status": before["status"], "amount_refunded": before["amount_refunded"]},
