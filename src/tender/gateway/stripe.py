@@ -77,14 +77,19 @@ def classify(exc: stripe.StripeError) -> Kind:
     status = exc.http_status or 0
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         return "not_sent"  # Stripe refuses rate-limited requests before running them
-    if status >= 500 or exc.code == "idempotency_key_in_use":
+    if status >= 500 or status == 409 or _code(exc) == "idempotency_key_in_use":
+        # 409: the same key is still running at Stripe (the SDK leaves `code` unset for it)
         return "unknown"
     return "answered"
 
 
+def _code(exc: stripe.StripeError) -> str | None:
+    return getattr(exc.error, "code", None) or exc.code
+
+
 def _failure(exc: stripe.StripeError) -> StripeFailure:
     err = exc.error
-    code = getattr(err, "code", None) or exc.code
+    code = _code(exc)
     decline = getattr(err, "decline_code", None)
     if isinstance(exc, stripe.IdempotencyError) or exc.http_status == 409:
         code = code or "idempotency_error"
