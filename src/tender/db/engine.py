@@ -35,7 +35,7 @@ def is_unreachable(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, DatabaseUnavailable | _NETWORK):
+        if isinstance(current, (DatabaseUnavailable, *_NETWORK)):
             return True
         if isinstance(current, TenderError):
             return False

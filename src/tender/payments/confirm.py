@@ -124,7 +124,7 @@ async def confirm_payment(
 
 async def settle(runtime: Runtime, ctx: DbContext, payment: Payment) -> Answer:
     """Find out where a payment stands: re-read the intent; if no confirm has taken effect
-    and an attempt's outcome is unknown, re-send that attempt with its own key."""
+    there and an attempt's answer was never recorded, re-send that attempt with its key."""
     started = datetime.now(UTC)
     try:
         fresh = await runtime.gateway.retrieve_payment_intent(payment["stripe_payment_intent_id"])
@@ -132,8 +132,8 @@ async def settle(runtime: Runtime, ctx: DbContext, payment: Payment) -> Answer:
         if payment["status"] == "processing":
             return processing(with_action(public(payment), None))
         raise await unavailable(runtime) from None
-    attempt = Attempt.pending(payment)
-    if payment["status"] == "processing" and fresh["status"] in UNCONFIRMED and attempt:
+    attempt = Attempt.pending(payment)  # sent, answer never recorded
+    if attempt is not None and fresh["status"] in UNCONFIRMED:
         return await send(runtime, ctx, payment, attempt)
     return await _store(runtime, ctx, payment, fresh, started)
 
@@ -167,6 +167,7 @@ async def _store(
             applied = await apply_payment_intent_in(
                 conn, intent, source="confirm", observed_at=started, recorder=runtime.recorder
             )
+            await repository.settle_attempt(conn, payment["id"])
     except DatabaseUnavailable:
         # Stripe answered but Tender could not record it: the webhook will. Not final yet.
         return processing(with_action(public(payment), None))
@@ -221,6 +222,7 @@ async def _confirm_failed(
             conn, intent, source="confirm", observed_at=started, recorder=runtime.recorder
         )
         current = applied.payment or payment
+        await repository.settle_attempt(conn, payment["id"])
         await record_error(
             conn,
             current,

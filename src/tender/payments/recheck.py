@@ -1,4 +1,7 @@
-"""The background re-check: settles payments left `processing` by an unknown outcome.
+"""The background re-check: settles payments whose outcome Tender does not know.
+
+Those are payments left `processing` by an unknown outcome, and payments with a confirm
+attempt whose answer was never recorded (the database was lost after Stripe answered).
 
 `recheck_processing(runtime)` is one plain pass (a job queue can call it as is); the
 `RecheckLoop` runs it every `PAYMENT_RECHECK_INTERVAL_SECONDS` in the API process. The
@@ -27,9 +30,13 @@ QUIET_SECONDS = 1.0
 
 
 async def recheck_processing(runtime: Runtime) -> int:
-    """One pass over `processing` payments and `pending` refunds; returns how many settled."""
+    """One pass over unsettled payments and `pending` refunds; returns how many settled."""
     async with runtime.db.transaction(CONTEXT) as conn:
-        payments = await repository.processing_payments(conn, untouched_for=QUIET_SECONDS)
+        payments = await repository.unsettled_payments(
+            conn,
+            quiet=QUIET_SECONDS,
+            stale=runtime.settings.payment_time_budget_seconds + QUIET_SECONDS,
+        )
     settled = 0
     for payment in payments:
         with time_budget(runtime.settings.payment_time_budget_seconds):
@@ -38,7 +45,7 @@ async def recheck_processing(runtime: Runtime) -> int:
             except TenderError as error:  # a decline settles it too (recorded by settle)
                 settled += int(error.status_code == 402)
                 continue
-        settled += int(answer.body["status"] != "processing")
+        settled += int(answer.status != 202)
     return settled + await recheck_pending_refunds(runtime)
 
 

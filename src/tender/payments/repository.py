@@ -196,18 +196,33 @@ async def mark_processing(conn: AsyncConnection, payment_id: UUID) -> Row | None
     )
 
 
-async def processing_payments(
-    conn: AsyncConnection, *, untouched_for: float, limit: int = 100
+async def settle_attempt(conn: AsyncConnection, payment_id: UUID) -> None:
+    """Forget the pending confirm attempt: Stripe's answer to it is recorded."""
+    await conn.execute(
+        text(
+            "UPDATE payments SET metadata = metadata - 'confirm_pending' "
+            "WHERE id = :id AND metadata ? 'confirm_pending'"
+        ),
+        {"id": payment_id},
+    )
+
+
+async def unsettled_payments(
+    conn: AsyncConnection, *, quiet: float, stale: float, limit: int = 100
 ) -> list[Row]:
-    """Card payments in `processing` not updated for `untouched_for` seconds, oldest first."""
+    """Card payments whose outcome Tender does not know, oldest first: `processing` for
+    `quiet` seconds, or with a confirm attempt sent `stale` seconds ago and never answered."""
     result = await conn.execute(
         text(
-            "SELECT * FROM payments WHERE status = 'processing' AND method_type = 'card' "
-            "AND stripe_payment_intent_id IS NOT NULL "
-            "AND updated_at <= now() - make_interval(secs => :s) "
+            "SELECT * FROM payments WHERE method_type = 'card' "
+            "AND stripe_payment_intent_id IS NOT NULL AND ("
+            "(status = 'processing' AND updated_at <= now() - make_interval(secs => :q)) OR "
+            "(metadata ? 'confirm_pending' AND status NOT IN "
+            "('succeeded', 'canceled', 'expired', 'refunded', 'partially_refunded') "
+            "AND updated_at <= now() - make_interval(secs => :s))) "
             "ORDER BY updated_at LIMIT :l"
         ),
-        {"s": untouched_for, "l": limit},
+        {"q": quiet, "s": stale, "l": limit},
     )
     return [dict(r) for r in result.mappings()]
 
