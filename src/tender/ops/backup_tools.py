@@ -95,7 +95,7 @@ async def invocation(url: str) -> AsyncIterator[Invocation]:
     parsed = make_url(url)
     env = dict(os.environ)
     password = parsed.password
-    dbname = to_libpq(parsed.set(password=None))
+    dbname = to_libpq(parsed._replace(password=None))  # .set(password=None) keeps it
     if not password:
         yield Invocation(dbname, env)
         return
