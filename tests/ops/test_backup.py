@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import stat
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,8 @@ from tender.cli import app as cli
 from tender.config import Settings
 from tender.db import provision
 from tender.db.urls import with_database, with_user
-from tender.ops.backup import latest_backup, read_manifest
+from tender.ops.backup import create_backup, latest_backup, read_manifest
+from tender.ops.backup_restore import restore_backup
 from tender.ops.backup_tools import invocation
 from tender.ops.doctor_checks import DoctorContext, check_backups
 from tender.runtime import Runtime
@@ -333,3 +335,65 @@ async def test_doctor_fails_without_a_recent_backup(
     assert (await check(backup_dir=folder, backup_max_age_hours=30))[0] == "pass"
     os.remove(backup.dump)  # a manifest without its dump is not a backup
     assert (await check(backup_dir=folder, backup_max_age_hours=30))[0] == "fail"
+
+
+class InsertWhenDumpStarts:
+    """A progress listener that commits a payment after the manifest is counted and before
+    pg_dump reads: the dump must still hold exactly what the manifest says."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.tables = 0
+
+    def start(self, tables: int) -> None:
+        async def insert() -> None:
+            conn = await asyncpg.connect(self.url)
+            try:
+                await data.payment(conn)
+            finally:
+                await conn.close()
+
+        worker = threading.Thread(target=asyncio.run, args=(insert(),))
+        worker.start()
+        worker.join()
+        self.tables = tables
+
+    def table(self, name: str) -> None:
+        return None
+
+
+async def test_manifest_and_dump_come_from_one_snapshot(pg_server_url: str, tmp_path: Path) -> None:
+    async with fresh_database(pg_server_url, "tender_backup") as (owner_url, _):
+        progress = InsertWhenDumpStarts(owner_url)
+        made = await create_backup(owner_url, tmp_path, progress)
+        assert progress.tables >= len(made.manifest.row_counts)
+        assert made.manifest.row_counts["payments"] == 0
+        conn = await asyncpg.connect(owner_url)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM payments") == 1  # written meanwhile
+        finally:
+            await conn.close()
+        async with fresh_database(pg_server_url, "tender_restore") as (target, _):
+            conn = await asyncpg.connect(target)
+            try:  # an empty database: drop what the fixture migrated
+                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                await conn.execute("DROP FUNCTION IF EXISTS auth.uid(); DROP SCHEMA auth")
+            finally:
+                await conn.close()
+            await restore_backup(made.dump, target)
+            conn = await asyncpg.connect(target)
+            try:
+                assert await conn.fetchval("SELECT count(*) FROM payments") == 0
+            finally:
+                await conn.close()
+
+
+async def test_backup_refuses_a_login_that_cannot_see_every_row(
+    database_urls: tuple[str, str], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    _owner_url, app_url = database_urls
+    env = {**cli_env, "DATABASE_MIGRATION_URL": app_url}  # tender_app: no BYPASSRLS
+    made = await asyncio.to_thread(invoke, ["backup", "--to", str(tmp_path)], env)
+    assert made.exit_code == 1
+    assert "BYPASSRLS" in made.output
+    assert list(tmp_path.iterdir()) == []
