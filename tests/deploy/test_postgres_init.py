@@ -30,7 +30,13 @@ def new_cluster(tmp_path: Path) -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pgserver = pytest.importorskip("pgserver")
-        server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+        for attempt in range(3):  # pg_ctl's start wait is 10 s; a busy machine can take longer
+            try:  # a later attempt attaches to the server the timed-out one started
+                server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+                break
+            except subprocess.TimeoutExpired:
+                if attempt == 2:
+                    raise
     try:
         yield str(server.get_uri())
     finally:
