@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_REQUESTS ?= 50000
 BENCH_PROFILES ?= zero stripe
 
-.PHONY: run test lint typecheck pytest test-standalone bench lock clean
+.PHONY: run test lint typecheck pytest test-standalone bench lock lock-runtime clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Tender needs Python 3.11 or 3.12 on PATH (python3.12, python3.11 or python3); or set PYTHON=..."; exit 1; }
@@ -44,6 +44,15 @@ bench: $(STAMP)
 lock:
 	uv pip compile requirements.in --universal --python-version 3.11 --generate-hashes \
 		--no-emit-index-url --no-header -o requirements.lock
+	$(MAKE) lock-runtime
+
+# The container's pins: the "# Runtime" block of requirements.in only (pyproject's dependencies
+# and sniffio; no test or dev tools), and the build backend the image builds Tender's wheel with.
+lock-runtime:
+	sed -n '/^# Runtime/,/^# Build/p' requirements.in | uv pip compile - --universal --python-version 3.12 --generate-hashes \
+		--no-emit-index-url --no-header -o requirements-runtime.lock
+	printf 'setuptools>=68\nwheel\n' | uv pip compile - --universal --python-version 3.12 \
+		--generate-hashes --no-emit-index-url --no-header -o requirements-build.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -158,6 +158,14 @@ class Settings(BaseSettings):
     )
     webhook_stale_hours: int = 24
 
+    # Backups (issue 15)
+    backup_dir: Path | None = Field(
+        default=None, description="Where `tender backup` writes; doctor checks its freshness."
+    )
+    backup_max_age_hours: float = Field(
+        default=24.0, description="Doctor fails when the newest backup in BACKUP_DIR is older."
+    )
+
     @field_validator(
         "cors_allowed_origins", "trusted_proxies", "disabled_payment_methods", mode="before"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -283,8 +284,26 @@ async def check_bundle(ctx: DoctorContext) -> CheckResult:
     return _ok("client bundle", f"no secret keys in {ctx.bundle}")
 
 
+async def check_backups(ctx: DoctorContext) -> CheckResult:
+    """The seed's "backup strategy in place": BACKUP_DIR holds a recent, complete backup."""
+    from tender.ops.backup import latest_backup
+
+    folder = ctx.settings.backup_dir
+    if folder is None:
+        return CheckResult("backups", "skip", "BACKUP_DIR not set (managed PITR?)")
+    latest = await asyncio.to_thread(latest_backup, folder)
+    if latest is None:
+        return _fail("backups", f"no complete backup in {folder}: tender backup")
+    age = datetime.now(UTC) - latest.manifest.created_at
+    hours, limit = age.total_seconds() / 3600, ctx.settings.backup_max_age_hours
+    if hours > limit:
+        return _fail("backups", f"newest backup {latest.dump.name} is {hours:.1f} h old "
+                     f"(BACKUP_MAX_AGE_HOURS={limit:g})")  # fmt: skip
+    return _ok("backups", f"newest backup {latest.dump.name} is {hours:.1f} h old")
+
+
 CHECKS: tuple[Check, ...] = (
     check_settings, check_database, check_migrations, check_rls, check_roles, check_logging,
     check_indexes, check_stripe, check_webhook_endpoint, check_webhook_delivery,
-    check_health, check_headers, check_bundle,
+    check_health, check_headers, check_bundle, check_backups,
 )  # fmt: skip
