@@ -7,6 +7,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender.db.rls import execute_as_service
+
 
 async def customer_for_user(conn: AsyncConnection, user_id: UUID) -> str | None:
     row = await conn.execute(
@@ -18,7 +20,8 @@ async def customer_for_user(conn: AsyncConnection, user_id: UUID) -> str | None:
 
 async def insert_customer(conn: AsyncConnection, user_id: UUID, customer_id: str) -> str:
     """Remember the customer; if another request won the race, keep (and return) theirs."""
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "INSERT INTO customers (user_id, stripe_customer_id) VALUES (:u, :c) "
             "ON CONFLICT DO NOTHING"

@@ -8,6 +8,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender.db.rls import execute_as_service
+
 Row = dict[str, Any]
 
 
@@ -40,7 +42,8 @@ async def upsert_card(
     exp_month: int | None,
     exp_year: int | None,
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "INSERT INTO payment_methods (user_id, type, stripe_payment_method_id, brand, last4, "
             "exp_month, exp_year) VALUES (:u, 'card', :pm, :b, :l4, :m, :y) "
@@ -55,10 +58,13 @@ async def upsert_card(
 
 
 async def mark_detached(conn: AsyncConnection, pm_id: str) -> Row | None:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payment_methods SET status = 'detached', is_default = false, "
-            "updated_at = now() WHERE stripe_payment_method_id = :pm RETURNING *"
+            "updated_at = now() WHERE stripe_payment_method_id = :pm AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) RETURNING *"
         ),
         {"pm": pm_id},
     )
@@ -77,14 +83,16 @@ async def has_default(conn: AsyncConnection, user_id: UUID) -> bool:
 
 
 async def set_default(conn: AsyncConnection, user_id: UUID, method_id: UUID) -> Row | None:
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "UPDATE payment_methods SET is_default = false, updated_at = now() "
             "WHERE user_id = :u AND is_default AND id <> :id"
         ),
         {"u": user_id, "id": method_id},
     )
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payment_methods SET is_default = true, updated_at = now() "
             "WHERE id = :id AND user_id = :u AND status = 'active' RETURNING *"
@@ -97,7 +105,8 @@ async def set_default(conn: AsyncConnection, user_id: UUID, method_id: UUID) -> 
 
 async def ensure_offline(conn: AsyncConnection, user_id: UUID, method_type: str) -> UUID:
     """The user's one row for an offline method type, created on first use."""
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "INSERT INTO payment_methods (user_id, type) VALUES (:u, :t) "
             "ON CONFLICT (user_id, type) WHERE type <> 'card' DO NOTHING"

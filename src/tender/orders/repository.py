@@ -9,9 +9,16 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender.db.rls import execute_as_service
+
 Row = dict[str, Any]
 _GET = text("SELECT * FROM orders WHERE id = :id")
-_GET_LOCKED = text("SELECT * FROM orders WHERE id = :id FOR UPDATE")
+# A row lock needs UPDATE rights, which users do not hold: run as service_role, owner-scoped.
+_GET_LOCKED = text(
+    "SELECT * FROM orders WHERE id = :id AND "
+    "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+    "OR user_id = auth.uid()) FOR UPDATE"
+)
 
 
 async def insert_order(
@@ -23,7 +30,8 @@ async def insert_order(
     description: str | None,
     metadata: dict[str, Any],
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "INSERT INTO orders (user_id, amount, currency, description, metadata) "
             "VALUES (:u, :a, :c, :d, CAST(:m AS jsonb)) RETURNING *"
@@ -34,8 +42,11 @@ async def insert_order(
 
 
 async def get_order(conn: AsyncConnection, order_id: UUID, *, lock: bool = False) -> Row | None:
-    sql = _GET_LOCKED if lock else _GET
-    row = (await conn.execute(sql, {"id": order_id})).mappings().one_or_none()
+    if lock:
+        result = await execute_as_service(conn, _GET_LOCKED, {"id": order_id})
+    else:
+        result = await conn.execute(_GET, {"id": order_id})
+    row = result.mappings().one_or_none()
     return dict(row) if row is not None else None
 
 
@@ -62,11 +73,14 @@ async def set_status(
     method_type: str | None = None,
 ) -> Row | None:
     """Move the order to `status` only from one of `from_statuses`; None if it did not move."""
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE orders SET status = :s, updated_at = now(), "
             "payment_method_type = coalesce(CAST(:m AS text), payment_method_type) "
-            "WHERE id = :id AND status = ANY(:f) RETURNING *"
+            "WHERE id = :id AND status = ANY(:f) AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) RETURNING *"
         ),
         {"s": status, "id": order_id, "f": list(from_statuses), "m": method_type},
     )

@@ -160,14 +160,27 @@ async def record_error(
 
 
 async def apply_charge_refund(conn: AsyncConnection, charge: Mapping[str, Any] | Any) -> Applied:
-    """Apply a charge's amount_refunded (never decreasing) to its payment and order."""
+    """Apply a charge's amount_refunded (never decreasing) to its payment and order.
+
+    `charge` must be Stripe's current copy (the webhook inbox re-reads it): an event's own
+    copy may be stale or replayed. A charge whose amounts are not whole non-negative numbers
+    in the payment's currency is refused, never half-applied."""
     intent_id = _id(_get(charge, "payment_intent"))
     if intent_id is None:
         return Applied(None, "unknown")
     payment = await repository.get_by_intent(conn, intent_id, lock=True)
     if payment is None:
         return Applied(None, "unknown")
-    refunded = max(int(_get(charge, "amount_refunded") or 0), payment["amount_refunded"])
+    amount_refunded = _get(charge, "amount_refunded")
+    currency = _get(charge, "currency")
+    if (
+        not isinstance(amount_refunded, int)
+        or isinstance(amount_refunded, bool)
+        or amount_refunded < 0
+        or (currency is not None and currency != payment["currency"])
+    ):
+        return Applied(payment, "refused")
+    refunded = max(amount_refunded, payment["amount_refunded"])
     if refunded <= payment["amount_refunded"] or payment["status"] not in states.PAID:
         return Applied(payment, "unchanged")
     status = "refunded" if refunded >= payment["amount"] else "partially_refunded"

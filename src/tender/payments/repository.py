@@ -10,11 +10,23 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender.db.rls import execute_as_service
+
 Row = dict[str, Any]
 _BY_ID = text("SELECT * FROM payments WHERE id = :id")
-_BY_ID_LOCKED = text("SELECT * FROM payments WHERE id = :id FOR UPDATE")
+# A row lock needs UPDATE rights, which users do not hold: locked reads run as service_role,
+# scoped to the caller's rows (see tender.db.rls).
+_BY_ID_LOCKED = text(
+    "SELECT * FROM payments WHERE id = :id AND "
+    "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+    "OR user_id = auth.uid()) FOR UPDATE"
+)
 _BY_INTENT = text("SELECT * FROM payments WHERE stripe_payment_intent_id = :pi")
-_BY_INTENT_LOCKED = text("SELECT * FROM payments WHERE stripe_payment_intent_id = :pi FOR UPDATE")
+_BY_INTENT_LOCKED = text(
+    "SELECT * FROM payments WHERE stripe_payment_intent_id = :pi AND "
+    "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+    "OR user_id = auth.uid()) FOR UPDATE"
+)
 
 
 def _one(result: Any) -> Row | None:
@@ -35,7 +47,8 @@ async def insert_payment(
     expires_at: datetime | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "INSERT INTO payments (user_id, order_id, method_type, amount, currency, "
             "payment_method_id, bank_reference, expires_at, metadata) "
@@ -58,13 +71,15 @@ async def insert_payment(
 
 
 async def get_payment(conn: AsyncConnection, payment_id: UUID, *, lock: bool = False) -> Row | None:
-    sql = _BY_ID_LOCKED if lock else _BY_ID
-    return _one(await conn.execute(sql, {"id": payment_id}))
+    if lock:
+        return _one(await execute_as_service(conn, _BY_ID_LOCKED, {"id": payment_id}))
+    return _one(await conn.execute(_BY_ID, {"id": payment_id}))
 
 
 async def get_by_intent(conn: AsyncConnection, intent_id: str, *, lock: bool = False) -> Row | None:
-    sql = _BY_INTENT_LOCKED if lock else _BY_INTENT
-    return _one(await conn.execute(sql, {"pi": intent_id}))
+    if lock:
+        return _one(await execute_as_service(conn, _BY_INTENT_LOCKED, {"pi": intent_id}))
+    return _one(await conn.execute(_BY_INTENT, {"pi": intent_id}))
 
 
 async def open_payment_for_order(conn: AsyncConnection, order_id: UUID) -> Row | None:
@@ -105,13 +120,16 @@ async def update_from_intent(
     last_error_code: str | None,
     observed_at: datetime,
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payments SET status = :s, stripe_payment_intent_id = :pi, "
             "stripe_customer_id = coalesce(:cus, stripe_customer_id), "
             "client_secret = coalesce(:cs, client_secret), last_error_code = :err, "
             "stripe_state_at = greatest(stripe_state_at, :at), updated_at = now() "
-            "WHERE id = :id RETURNING *"
+            "WHERE id = :id AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) RETURNING *"
         ),
         {
             "s": status,
@@ -134,12 +152,15 @@ async def set_status(
     last_error_code: str | None = None,
     received: bool = False,
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payments SET status = :s, updated_at = now(), "
             "last_error_code = coalesce(:err, last_error_code), "
             "received_at = CASE WHEN :rcv THEN now() ELSE received_at END "
-            "WHERE id = :id RETURNING *"
+            "WHERE id = :id AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) RETURNING *"
         ),
         {"s": status, "err": last_error_code, "rcv": received, "id": payment_id},
     )
@@ -149,10 +170,13 @@ async def set_status(
 async def set_refunded(
     conn: AsyncConnection, payment_id: UUID, amount_refunded: int, status: str
 ) -> Row:
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payments SET amount_refunded = greatest(amount_refunded, :r), status = :s, "
-            "updated_at = now() WHERE id = :id RETURNING *"
+            "updated_at = now() WHERE id = :id AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) RETURNING *"
         ),
         {"r": amount_refunded, "s": status, "id": payment_id},
     )
@@ -168,14 +192,18 @@ async def bump_confirm_attempt(
 ) -> int:
     """Count a confirm attempt (each gets its own Stripe idempotency key) and remember what
     it sends, so an attempt whose outcome is unknown can be re-sent as is to settle it."""
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "UPDATE payments SET metadata = metadata || jsonb_build_object("
             "'confirm_attempts', coalesce((metadata->>'confirm_attempts')::int, 0) + 1, "
             "'confirm_pending', jsonb_build_object("
             "'attempt', coalesce((metadata->>'confirm_attempts')::int, 0) + 1, "
             "'payment_method', CAST(:pm AS text), 'return_url', CAST(:url AS text))) "
-            "WHERE id = :id RETURNING (metadata->>'confirm_attempts')::int"
+            "WHERE id = :id AND "
+            "(current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid()) "
+            "RETURNING (metadata->>'confirm_attempts')::int"
         ),
         {"id": payment_id, "pm": payment_method, "url": return_url},
     )
@@ -185,11 +213,14 @@ async def bump_confirm_attempt(
 async def mark_processing(conn: AsyncConnection, payment_id: UUID) -> Row | None:
     """Move a payment whose confirm outcome is unknown to `processing` (if not already past)."""
     return _one(
-        await conn.execute(
+        await execute_as_service(
+            conn,
             text(
                 "UPDATE payments SET status = 'processing', updated_at = now() WHERE id = :id "
                 "AND status IN ('requires_payment_method', 'requires_confirmation', "
-                "'requires_action', 'processing') RETURNING *"
+                "'requires_action', 'processing') "
+                "AND (current_setting('request.jwt.claim.role', true) = 'service_role' "
+                "OR user_id = auth.uid()) RETURNING *"
             ),
             {"id": payment_id},
         )
@@ -198,10 +229,13 @@ async def mark_processing(conn: AsyncConnection, payment_id: UUID) -> Row | None
 
 async def settle_attempt(conn: AsyncConnection, payment_id: UUID) -> None:
     """Forget the pending confirm attempt: Stripe's answer to it is recorded."""
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "UPDATE payments SET metadata = metadata - 'confirm_pending' "
-            "WHERE id = :id AND metadata ? 'confirm_pending'"
+            "WHERE id = :id AND metadata ? 'confirm_pending' "
+            "AND (current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid())"
         ),
         {"id": payment_id},
     )
@@ -238,7 +272,8 @@ async def insert_error(
     request_id: str | None,
 ) -> bool:
     """Record a failure once per (payment, Stripe request); False if already recorded."""
-    result = await conn.execute(
+    result = await execute_as_service(
+        conn,
         text(
             "INSERT INTO payment_errors (user_id, payment_id, error_code, decline_code, message, "
             "stripe_request_id) SELECT :u, :p, :c, :d, :m, :r WHERE CAST(:r AS text) IS NULL "
@@ -289,7 +324,8 @@ async def claim_idempotency_key(
     conn: AsyncConnection, user_id: UUID, key: str, operation: str, request_hash: str
 ) -> Row | None:
     """Insert the key; None if it was new, else the existing row (waits for a racing insert)."""
-    inserted = await conn.execute(
+    inserted = await execute_as_service(
+        conn,
         text(
             "INSERT INTO idempotency_keys (user_id, key, operation, request_hash) "
             "VALUES (:u, :k, :op, :h) ON CONFLICT DO NOTHING RETURNING key"
@@ -311,7 +347,8 @@ async def claim_idempotency_key(
 async def save_idempotency_response(
     conn: AsyncConnection, user_id: UUID, key: str, status: int | None, body: dict[str, Any]
 ) -> None:
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "UPDATE idempotency_keys SET response_status = :s, response_body = CAST(:b AS jsonb) "
             "WHERE user_id = :u AND key = :k"

@@ -108,3 +108,18 @@ async def events_for_replay(
         {"f": failed_only, "since": since},
     )
     return [str(r[0]) for r in result]
+
+
+async def insert_rejected(
+    conn: AsyncConnection, *, event_id: str, event_type: str, reason: str, payload: dict[str, Any]
+) -> bool:
+    """Store a signed delivery that can never be applied, once; False if already stored."""
+    result = await conn.execute(
+        text(
+            "INSERT INTO stripe_events (id, type, stripe_created_at, payload, status, "
+            "last_error, processed_at) VALUES (:id, :t, now(), CAST(:p AS jsonb), 'rejected', "
+            ":e, now()) ON CONFLICT (id) DO NOTHING RETURNING id"
+        ),
+        {"id": event_id, "t": event_type, "p": json.dumps(payload), "e": reason},
+    )
+    return result.first() is not None

@@ -8,29 +8,23 @@ Stripe's latest state, and the state machine stops anything from moving backward
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from tender.db.rls import DbContext
-from tender.errors import TenderError
+from tender.gateway.charges import retrieve_charge
 from tender.gateway.errors import StripeFailure
-from tender.gateway.stripe import verify_webhook
 from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime
 from tender.webhooks import repository
+from tender.webhooks.parsing import APPLIED_PREFIXES, RejectedEvent, parse
+from tender.webhooks.signature import InvalidSignature, verify
 
 TOLERANCE_SECONDS = 300
 MAX_BACKOFF = timedelta(hours=1)
 CONTEXT = DbContext.service("stripe-webhook")
-
-
-class InvalidSignature(TenderError):
-    status_code = 400
-    code = "invalid_signature"
-    message = "The Stripe-Signature header is missing or does not match."
 
 
 def webhook_secrets(runtime: Runtime) -> list[str]:
@@ -46,55 +40,70 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> dict[str, Any]:
-    """Verify and store one delivery, then apply it if it is new. Raises only before storing."""
-    if not verify_webhook(payload, signature, webhook_secrets(runtime), TOLERANCE_SECONDS):
-        runtime.recorder.webhook_event("unknown", "bad_signature")
-        raise InvalidSignature()
+    """Verify the raw bytes, store the delivery once, then apply it if it is new.
+
+    Raises only before storing: a bad signature or a timestamp outside the tolerance (either
+    way) is 400 `invalid_signature`. A signed body that can never be applied is stored as
+    `rejected` with its reason and answered 200 (see tender.webhooks.parsing for why)."""
     try:
-        event = json.loads(payload)
-        event_id, event_type = str(event["id"]), str(event["type"])
-        obj = event.get("data", {}).get("object", {})
-        created = datetime.fromtimestamp(int(event["created"]), UTC)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise TenderError("The event is not valid JSON.", code="invalid_event") from None
+        verify(payload, signature, webhook_secrets(runtime), TOLERANCE_SECONDS)
+    except InvalidSignature:
+        runtime.recorder.webhook_event("unknown", "bad_signature")
+        raise
+    parsed = parse(payload)
+    if isinstance(parsed, RejectedEvent):
+        async with runtime.db.transaction(CONTEXT) as conn:
+            await repository.insert_rejected(
+                conn, event_id=parsed.id, event_type=parsed.type, reason=parsed.reason,
+                payload=parsed.payload,
+            )  # fmt: skip
+        runtime.recorder.webhook_event(parsed.type, "rejected")
+        return {"received": True, "status": "rejected", "reason": parsed.reason}
     async with runtime.db.transaction(CONTEXT) as conn:
         new = await repository.insert_event(
             conn,
-            event_id=event_id,
-            event_type=event_type,
-            api_version=event.get("api_version"),
-            livemode=bool(event.get("livemode", False)),
-            object_id=obj.get("id") if isinstance(obj, dict) else None,
-            created_at=created,
-            payload=event,
+            event_id=parsed.id,
+            event_type=parsed.type,
+            api_version=parsed.api_version,
+            livemode=parsed.livemode,
+            object_id=parsed.object_id,
+            created_at=parsed.created_at,
+            payload=parsed.payload,
         )
     if not new:
-        runtime.recorder.webhook_event(event_type, "duplicate")
+        runtime.recorder.webhook_event(parsed.type, "duplicate")
         return {"received": True, "duplicate": True}
     stored = {
-        "id": event_id,
-        "type": event_type,
-        "payload": event,
+        "id": parsed.id,
+        "type": parsed.type,
+        "payload": parsed.payload,
         "status": "pending",
         "attempts": 0,
     }
-    status = await apply_event(runtime, event_id, stored=stored)
+    status = await apply_event(runtime, parsed.id, stored=stored)
     return {"received": True, "status": status}
 
 
 async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | None:
-    """Stripe's current copy of the event's object (None when Stripe no longer has it)."""
-    obj = event["payload"]["data"]["object"]
+    """Stripe's current copy of the event's object (None when Stripe no longer has it, or
+    for a type Tender does not apply). Never the event's own copy: a replayed or stale
+    event must not move money state Stripe does not show."""
+    kind = event["type"]
+    if not kind.startswith(APPLIED_PREFIXES):
+        return None
+    object_id = str(event["payload"]["data"]["object"]["id"])
     try:
-        if event["type"].startswith("payment_intent."):
-            return await runtime.gateway.retrieve_payment_intent(str(obj["id"]))
-        if event["type"].startswith("payment_method."):
-            return await runtime.gateway.retrieve_payment_method(str(obj["id"]))
+        if kind.startswith("payment_intent."):
+            return await runtime.gateway.retrieve_payment_intent(object_id)
+        if kind.startswith("payment_method."):
+            return await runtime.gateway.retrieve_payment_method(object_id)
+        if kind.startswith("charge."):
+            return await retrieve_charge(runtime.gateway, object_id)
     except StripeFailure as failure:
         if failure.stripe_code == "resource_missing":
             return None
         raise
-    return dict(obj)
+    return None  # pragma: no cover - every applied prefix is handled above
 
 
 async def apply_event(
@@ -109,8 +118,8 @@ async def apply_event(
             event = await repository.get_event(conn, event_id)
     if event is None:
         return "missing"
-    if event["status"] in ("processed", "ignored") and not force:
-        return str(event["status"])
+    if event["status"] == "rejected" or (event["status"] in ("processed", "ignored") and not force):
+        return str(event["status"])  # a rejected event is never applied, not even by replay
     touched: UUID | None = None
     try:
         observed_at = datetime.now(UTC)
@@ -151,16 +160,17 @@ async def _dispatch(
         )
         if applied.payment is None:
             return "ignored", None
-        error = event["payload"]["data"]["object"].get("last_payment_error")
-        if kind == "payment_intent.payment_failed" and error:
-            request = event["payload"].get("request") or {}
+        error = fresh.get("last_payment_error")  # Stripe's copy, not the event's
+        if kind == "payment_intent.payment_failed" and isinstance(error, dict):
+            request = event["payload"].get("request")
+            request_id = request.get("id") if isinstance(request, dict) else None
             await payments.record_error(
                 conn,
                 applied.payment,
-                code=error.get("code") or "payment_failed",
+                code=str(error.get("code") or "payment_failed"),
                 decline_code=error.get("decline_code"),
-                message=error.get("message") or "",
-                request_id=request.get("id"),
+                message=str(error.get("message") or ""),
+                request_id=request_id if isinstance(request_id, str) else None,
             )
         return "processed", None
     if kind in ("payment_method.attached", "payment_method.detached"):
