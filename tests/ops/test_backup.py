@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from tender.app import create_app
 from tender.cli import app as cli
 from tender.config import Settings
-from tender.db import provision
+from tender.db import migrate, provision
 from tender.db.urls import with_database, with_user
 from tender.ops.backup import create_backup, latest_backup, read_manifest
 from tender.ops.backup_restore import restore_backup
@@ -149,7 +149,7 @@ async def test_backup_drop_restore_drill_round_trip(
         backup = latest_backup(folder)
         assert backup is not None
         assert backup.manifest.row_counts == before["counts"]
-        assert backup.manifest.alembic_revision == "0001"
+        assert backup.manifest.alembic_revision == migrate.head_revision()
         assert stat.S_IMODE(backup.dump.stat().st_mode) == 0o600
         sha_line = (folder / f"{backup.dump.name}.sha256").read_text().split()
         assert sha_line == [backup.manifest.sha256, backup.dump.name]

@@ -245,6 +245,14 @@ class StripeGateway:
         )
         return as_dict(obj)
 
+    async def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """The Charge as Stripe has it now (amount_refunded, refunded, payment_intent): the
+        webhook inbox re-reads it, since an event's own copy may be stale or replayed."""
+        obj = await self.call(
+            "charges.retrieve", lambda: self.client.v1.charges.retrieve_async(charge_id)
+        )
+        return as_dict(obj)
+
     async def cancel_payment_intent(self, intent_id: str, *, key: str) -> dict[str, Any]:
         """Cancel a PaymentIntent that has not succeeded."""
         params: Any = {"cancellation_reason": "abandoned"}

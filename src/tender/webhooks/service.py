@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID
 
 from tender.db.rls import DbContext
-from tender.gateway.charges import retrieve_charge
 from tender.gateway.errors import StripeFailure
 from tender.methods import service as methods
 from tender.payments import service as payments
@@ -98,7 +97,7 @@ async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | No
         if kind.startswith("payment_method."):
             return await runtime.gateway.retrieve_payment_method(object_id)
         if kind.startswith("charge."):
-            return await retrieve_charge(runtime.gateway, object_id)
+            return await runtime.gateway.retrieve_charge(object_id)
     except StripeFailure as failure:
         if failure.stripe_code == "resource_missing":
             return None
