@@ -84,6 +84,15 @@ def _end(proc: subprocess.Popen[bytes], seconds: float) -> None:
         proc.wait(timeout=2)
 
 
+def _die_with_parent() -> None:
+    """Linux: the test mode gets SIGTERM if `tender serve` itself is killed (SIGKILL, OOM)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def offline_stripe(settings: Settings, *, reset: bool = False) -> Iterator[tuple[str, int]]:
     """Run the test mode in its own process (durable state in DATA_DIR/testmode)."""
@@ -96,7 +105,9 @@ def offline_stripe(settings: Settings, *, reset: bool = False) -> Iterator[tuple
     secret = settings.stripe_webhook_secret
     if secret is not None:
         env[TESTMODE_SECRET_ENV] = secret.get_secret_value()
-    proc = subprocess.Popen(cmd, env=env)  # noqa: S603 - our own interpreter and module
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        cmd, env=env, preexec_fn=_die_with_parent
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for_testmode(base, proc)

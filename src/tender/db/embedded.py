@@ -112,6 +112,8 @@ class EmbeddedPostgres:
             return
         pg_ctl = Path(_pgserver().__file__).parent / "pginstall" / "bin" / "pg_ctl"
         cmd = [str(pg_ctl), "-D", str(self.data_dir), "-m", "fast", "-w", "-t", str(STOP_SECONDS)]
+        # pg_ctl refuses to run as root; pgserver then runs PostgreSQL as its own user.
+        user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
         with contextlib.suppress(subprocess.TimeoutExpired):
             subprocess.run(  # noqa: S603 - the wheel's own pg_ctl, fixed arguments
                 [*cmd, "stop"],
@@ -119,6 +121,7 @@ class EmbeddedPostgres:
                 timeout=STOP_SECONDS + 1,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                user=user,
             )
         deadline = time.monotonic() + 1.0
         for sig in (signal.SIGQUIT, signal.SIGKILL):  # immediate shutdown, then the hard way
