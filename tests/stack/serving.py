@@ -103,6 +103,17 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def leave_nothing_running(project: Path) -> None:
+    """After a test, whatever it left (a failed assertion skips its stops): end it all."""
+    for proc in psutil.process_iter(["cmdline"]):
+        with suppress(psutil.Error):
+            if str(project) in " ".join(proc.info["cmdline"] or []):
+                proc.kill()
+    from tender.db.embedded import EmbeddedPostgres
+
+    EmbeddedPostgres(project / ".tender" / "pgdata").shutdown()
+
+
 def serve(project: Path, log: Path) -> Served:
     """`tender serve` on a free port in `project` (its data in project/.tender)."""
     port = free_port()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,7 +16,7 @@ import psutil
 import pytest
 
 from tender.db.embedded import EmbeddedPostgres
-from tests.stack.serving import clean_env, new_card, pay, serve, tender
+from tests.stack.serving import clean_env, leave_nothing_running, new_card, pay, serve, tender
 
 pytestmark = pytest.mark.slow
 DEMO_USER = uuid4()
@@ -30,6 +31,12 @@ def _no_secret_on_any_command_line(pids: set[int]) -> None:
             continue
     assert len(lines) >= 3  # launcher, test mode, postgres at least
     assert not [line for line in lines if b"whsec_" in line or b"sk_" in line]
+
+
+@pytest.fixture(autouse=True)
+def _tidy(tmp_path: Path) -> Iterator[None]:
+    yield
+    leave_nothing_running(tmp_path / "shop")
 
 
 async def _failed_events(owner_url: str) -> int:
