@@ -157,3 +157,26 @@ def test_state_survives_a_restart_and_reset_starts_clean(tmp_path: Path) -> None
             make_client(url).v1.customers.retrieve(customer.id)
     finally:
         _stop(proc)
+
+
+async def test_durable_state_stays_bounded_and_reset_clears_it(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    config = EmulatorConfig(port=0, max_objects=5, state_dir=folder)
+    async with running_emulator(config) as url:
+        client = make_client(url)
+        ids = [
+            (await client.v1.customers.create_async({"email": f"c{i}@example.com"})).id
+            for i in range(12)
+        ]
+    # The same folder again: the newest five are back, in order.
+    async with running_emulator(config) as url, httpx.AsyncClient(base_url=url) as control:
+        stats = (await control.get("/_test/stats")).json()
+        assert stats["objects"]["customer"] == 5
+        kept = await make_client(url).v1.customers.list_async({"limit": 10})
+        assert [c.id for c in kept.data] == list(reversed(ids[-5:]))
+        assert (await control.post("/_test/reset")).status_code == 200
+    snapshot = (folder / "snapshot.jsonl").read_text().splitlines()
+    assert len(snapshot) == 0  # reset, then a clean stop: nothing kept
+    assert (folder / "journal.jsonl").read_text() == ""
+    async with running_emulator(config) as url, httpx.AsyncClient(base_url=url) as control:
+        assert (await control.get("/_test/stats")).json()["objects"]["customer"] == 0

@@ -86,6 +86,11 @@ def test_restart_keeps_returning_users_paying_and_operators_see_the_same_world(
         assert "replayed" in replayed.stdout
         owner_url = str(first.stack["database_owner_url"])
         assert asyncio.run(_failed_events(owner_url)) == 0
+        twice = tender(
+            "serve", "--port", "1", cwd=project, env=clean_env(DATA_DIR=str(project / ".tender"))
+        )
+        assert twice.returncode == 2
+        assert "already runs" in twice.stdout + twice.stderr
         url = tender("db", "url", cwd=elsewhere)
         assert (url.returncode, url.stdout.strip()) == (0, owner_url)
     finally:
