@@ -48,7 +48,11 @@ def talks_to(ctx: typer.Context) -> None:
         stripe = "offline test mode, not running (`tender serve` starts it)"
     else:
         stripe = settings.stripe_api_base or "api.stripe.com"
-    typer.echo(f"tender: stripe {stripe}; database {status(settings).where}", err=True)
+    try:
+        database = status(settings).where
+    except Exception as exc:  # never let the one-line summary stop the command itself
+        database = f"unknown ({type(exc).__name__})"
+    typer.echo(f"tender: stripe {stripe}; database {database}", err=True)
 
 
 @app.command()

@@ -35,13 +35,17 @@ def path(data_dir: Path) -> Path:
 
 
 def alive(pid: int) -> bool:
+    """`pid` runs and is a `tender` process (not another program that got the pid later)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return b"tender" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): the pid alone decides
 
 
 def write(data_dir: Path, stack: Stack) -> None:
