@@ -135,5 +135,5 @@ def emulator_in_thread(config: EmulatorConfig | None = None) -> Iterator[str]:
 
 
 def serve(config: EmulatorConfig | None = None) -> None:
-    """Serve the emulator until interrupted (the ``tender emulator`` command)."""
+    """Serve the emulator until interrupted (``python -m tender_testmode``)."""
     uvicorn.Server(_uvicorn_config(config or EmulatorConfig())).run()

@@ -2,7 +2,7 @@
 
 Generated once from the fixture, with sample values that would be wrong for a fresh
 object (bogus errors, transfer data, shipping, ...) replaced by null. Builders in
-``objects.py`` clone these and fill in real values. ``tests/emulator/test_shapes.py``
+``objects.py`` clone these and fill in real values. ``testmode/tests/test_shapes.py``
 checks them, and live objects, against the fixture file.
 """
 
