@@ -6,9 +6,14 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 from sqlalchemy import text
 
+from tender.customers import service as customers
 from tender.db.engine import Database
+from tender.db.rls import DbContext
+from tender.gateway.errors import StripeFailure, lookup
+from tender.runtime import Runtime
 from tests.conftest import bearer
 
 
@@ -71,3 +76,28 @@ async def test_a_setup_intent_for_a_lost_customer_uses_a_new_one(
     assert setup.status_code in (200, 201), setup.text
     seti = await stripe_admin.v1.setup_intents.retrieve_async(setup.json()["setup_intent_id"])
     assert seti.customer == await _stored_customer(owner_db, user_id) != lost
+
+
+async def test_when_healing_fails_the_answer_names_the_customer_not_a_payment_method(
+    runtime: Runtime, user_id: UUID
+) -> None:
+    context = DbContext.user(user_id)
+    tried: list[str] = []
+
+    async def always_missing(customer: str, healed: bool) -> None:
+        tried.append(customer)
+        raise StripeFailure(
+            lookup("resource_missing", None),
+            stripe_code="resource_missing",
+            stripe_message=f"No such customer: '{customer}'",
+        )
+
+    with pytest.raises(customers.CustomerLost) as caught:
+        await customers.with_customer(runtime, user_id, context, always_missing)
+
+    assert len(tried) == 2  # the stored customer, then one replacement
+    assert tried[0] != tried[1]
+    assert caught.value.status_code == 503
+    assert caught.value.code == "stripe_customer_missing"
+    assert "customer record" in caught.value.message
+    assert "payment method" not in caught.value.message

@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender.customers import repository
 from tender.db.rls import DbContext
-from tender.errors import ServiceUnavailable
-from tender.gateway.errors import StripeFailure
+from tender.gateway.errors import MappedError, StripeFailure
 from tender.runtime import Runtime
 
 CACHE = "stripe_customer"
@@ -23,15 +22,25 @@ TTL_SECONDS = 3600.0
 T = TypeVar("T")
 
 
-class CustomerLost(ServiceUnavailable):
-    """Stripe no longer knows the user's customer and a replacement could not be used."""
+CUSTOMER_MISSING = MappedError(
+    "stripe_customer_missing",
+    "Your customer record at the payment provider is missing and could not be re-created. "
+    "Please try again shortly.",
+    503,
+    True,
+)
 
-    def __init__(self) -> None:
+
+class CustomerLost(StripeFailure):
+    """Stripe no longer knows the user's customer and a replacement could not be used (a
+    StripeFailure: callers that clean up after Stripe failures do so here too)."""
+
+    def __init__(self, failure: StripeFailure) -> None:
         super().__init__(
-            "Your customer record at the payment provider is missing and could not be "
-            "re-created. Please try again shortly.",
-            code="stripe_customer_missing",
-            extra={"retryable": True},
+            CUSTOMER_MISSING,
+            stripe_code=failure.stripe_code,
+            stripe_message=failure.stripe_message,
+            request_id=failure.request_id,
         )
 
 
@@ -85,7 +94,7 @@ async def with_customer(
         return await call(replacement, True)
     except StripeFailure as failure:
         if failure.stripe_code == "resource_missing" and is_lost(failure, replacement):
-            raise CustomerLost from failure
+            raise CustomerLost(failure) from failure
         raise
 
 
