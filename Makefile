@@ -10,23 +10,26 @@ BENCH_PROFILES ?= zero stripe
 
 .PHONY: run test lint typecheck pytest test-standalone bench lock lock-runtime clean
 
-$(STAMP): requirements.lock pyproject.toml
+# The offline Stripe test mode (testmode/) is a development tool of its own: installed here for
+# `make run` and `make test`, never part of what production installs (only `tender`).
+$(STAMP): requirements.lock pyproject.toml testmode/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Tender needs Python 3.11 or 3.12 on PATH (python3.12, python3.11 or python3); or set PYTHON=..."; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Tender needs Python 3.11 or 3.12 (found %d.%d); set PYTHON=python3.12" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e testmode
 	@touch $@
 
 run: $(STAMP)
 	$(BIN)/tender serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench testmode
+	$(BIN)/ruff format --check src tests bench testmode
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src testmode/src
 
 pytest: $(STAMP)
 	$(BIN)/pytest

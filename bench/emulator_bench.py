@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,11 @@ def _free_port() -> int:
         return port
 
 
-def _start(port: int) -> subprocess.Popen[bytes]:
-    code = "from tender.emulator.cli import app; app()"
-    proc = subprocess.Popen([sys.executable, "-c", code, "--port", str(port)])
+def _start(port: int, state_dir: str | None) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "tender_testmode", "--port", str(port)]
+    if state_dir:
+        cmd += ["--state-dir", state_dir]
+    proc = subprocess.Popen(cmd)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -100,11 +103,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="create+confirm pairs")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--durable", action="store_true", help="keep state in a journal, as `tender serve` does"
+    )
     args = parser.parse_args()
 
     previous = json.loads(REPORT.read_text()) if REPORT.exists() else None
     port = _free_port()
-    proc = _start(port)
+    state = tempfile.TemporaryDirectory(prefix="testmode-bench-") if args.durable else None
+    proc = _start(port, state.name if state else None)
     try:
         timings, elapsed = asyncio.run(
             _drive(f"http://127.0.0.1:{port}", args.requests, args.concurrency)
@@ -113,12 +120,15 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+        if state is not None:
+            state.cleanup()
 
     calls = sum(len(v) for k, v in timings.items() if "server" not in k)
     result: dict[str, Any] = {
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "requests": args.requests,
         "concurrency": args.concurrency,
+        "durable": args.durable,
         "seconds": round(elapsed, 3),
         "requests_per_second": round(calls / elapsed, 1),
         "target_p50_ms": TARGET_P50_MS,
@@ -133,7 +143,9 @@ def main() -> None:
         },
         "objects": stats["objects"],
     }
+    mode = "durable (journal)" if args.durable else "memory only"
     print(f"emulator bench: {args.requests} create+confirm pairs, concurrency {args.concurrency}")
+    print(f"  state: {mode}")
     print(f"  {calls} SDK calls in {elapsed:.2f}s = {result['requests_per_second']} requests/s")
     print("  (end-to-end = SDK + HTTP + emulator; (server) = time inside the emulator app)")
     for name, op in result["operations"].items():

@@ -111,12 +111,9 @@ def running_stack(
         emulator_cmd = [
             python,
             "-m",
-            "tender",
-            "emulator",
+            "tender_testmode",
             "--port",
             str(emulator_port),
-            "--webhook-secret",
-            WEBHOOK_SECRET,
             "--webhook-retry-base-seconds",
             "0.5",
             "--max-objects",
@@ -125,7 +122,8 @@ def running_stack(
         if latency_ms or jitter_ms:
             emulator_cmd += ["--latency-ms", str(latency_ms), "--jitter-ms", str(jitter_ms)]
         env = {**os.environ}
-        emulator = stack.enter_context(_process(emulator_cmd, env, logs / "emulator.log"))
+        emulator_env = {**env, "STRIPE_TESTMODE_WEBHOOK_SECRET": WEBHOOK_SECRET}  # not in argv
+        emulator = stack.enter_context(_process(emulator_cmd, emulator_env, logs / "emulator.log"))
         emulator_url = f"http://127.0.0.1:{emulator_port}"
         wait_http(emulator_url + "/v1/balance")
         tender_env = {

@@ -24,9 +24,9 @@ from tender.config import Environment, Settings
 from tender.db import migrate, provision
 from tender.db.engine import Database
 from tender.db.urls import with_database, with_user
-from tender.emulator.config import EmulatorConfig
-from tender.emulator.server import running_emulator
 from tender.runtime import Runtime
+from tender_testmode.config import EmulatorConfig
+from tender_testmode.server import running_emulator
 
 REPO = Path(__file__).resolve().parents[1]
 JWT_SECRET = "test-jwt-secret-" + "x" * 32

@@ -12,8 +12,7 @@ from rich.console import Console
 from tender.config import Settings
 from tender.db import migrate as migrations
 from tender.db.runtime import locate, prepare
-from tender.devdefaults import with_development_defaults
-from tender.emulator.cli import app as emulator_app
+from tender.devdefaults import uses_offline_stripe, with_development_defaults
 from tender.errors import TenderError
 from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.backup_cli import install as install_backup_commands
@@ -25,7 +24,6 @@ from tender.webhooks.cli import app as webhooks_app
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")
 app.add_typer(db_app, name="db")
-app.add_typer(emulator_app, name="emulator")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(switch_app, name="switch")
 app.add_typer(doctor_app, name="doctor")
@@ -34,6 +32,29 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
 install_backup_commands(app)
 console = Console()
+QUIET = {"serve", "migrate", "db", None}  # they say where they are themselves
+
+
+@app.callback()
+def talks_to(ctx: typer.Context) -> None:
+    """One line on stderr: which Stripe and which database this command talks to."""
+    if ctx.invoked_subcommand in QUIET or ctx.resilient_parsing:
+        return
+    try:
+        settings = with_development_defaults(Settings())
+    except TenderError:
+        return  # the command itself says why (outside a project, production settings)
+    from tender.db.shell import status
+
+    if uses_offline_stripe(settings):
+        stripe = "offline test mode, not running (`tender serve` starts it)"
+    else:
+        stripe = settings.stripe_api_base or "api.stripe.com"
+    try:
+        database = status(settings).where
+    except Exception as exc:  # never let the one-line summary stop the command itself
+        database = f"unknown ({type(exc).__name__})"
+    typer.echo(f"tender: stripe {stripe}; database {database}", err=True)
 
 
 @app.command()
@@ -41,11 +62,14 @@ def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: Annotated[int, typer.Option(help="API processes.")] = 1,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Start clean: empty database and Stripe test mode.")
+    ] = False,
 ) -> None:
     """Start Tender: database, migrations, offline Stripe when unconfigured, then the API."""
     from tender.launcher import serve as run
 
-    run(host, port, workers)
+    run(host, port, workers, reset=reset)
 
 
 @app.command()
@@ -108,13 +132,22 @@ def token(
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the libpq URL of the database in use (starting the embedded one if needed)."""
-    settings = with_development_defaults(Settings())
-    target = locate(settings)
-    try:
-        typer.echo(target.migration_url)
-    finally:
-        target.stop()
+    """Print the libpq URL of the database in use; exit 1 (and say so) when it is not running."""
+    from tender.db.shell import status
+
+    found = status(with_development_defaults(Settings()))
+    typer.echo(found.where, err=True)
+    if found.url is None or not found.running:
+        raise typer.Exit(1)
+    typer.echo(found.url)
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the database (starting the embedded one if needed, stopping it after)."""
+    from tender.db.shell import psql
+
+    raise typer.Exit(psql(with_development_defaults(Settings()), list(ctx.args)))
 
 
 def main() -> None:

@@ -13,6 +13,31 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tender.errors import ConfigurationError
 
 PROJECT_ROOT = Path.cwd()
+DATA_FOLDER = ".tender"
+
+
+def _names_tender(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text()
+    except OSError:
+        return False
+    return any(line.replace(" ", "") == 'name="tender"' for line in text.splitlines())
+
+
+def find_project(start: Path | None = None) -> Path | None:
+    """The Tender project holding `start` (default: the working folder), walking up: the first
+    folder with a `.tender` data folder or a pyproject.toml naming `tender`; None outside one."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DATA_FOLDER).is_dir() or _names_tender(folder / "pyproject.toml"):
+            return folder
+    return None
+
+
+def default_data_dir() -> Path:
+    """DATA_DIR's default: the project's `.tender`, from any folder inside it."""
+    root = find_project()
+    return (root if root is not None else PROJECT_ROOT) / DATA_FOLDER
 
 
 class Environment(StrEnum):
@@ -65,7 +90,7 @@ class Settings(BaseSettings):
     database_migration_url: SecretStr | None = None
     database_pool_size: int = 10
     database_max_overflow: int = 10
-    data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / ".tender")
+    data_dir: Path = Field(default_factory=default_data_dir)
     redis_url: SecretStr | None = None
     cache_max_entries: int = Field(default=10_000, description="In-process cache size (LRU).")
     cache_timeout_seconds: float = Field(
@@ -186,6 +211,11 @@ class Settings(BaseSettings):
     @cached_property
     def embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def in_project(self) -> bool:
+        """DATA_DIR was given, or the working folder is inside a Tender project."""
+        return "data_dir" in self.model_fields_set or find_project() is not None
 
     def check_production(self) -> None:
         """Refuse unsafe production settings with one line naming the variable, never its value."""

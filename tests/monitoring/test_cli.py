@@ -58,14 +58,14 @@ def test_alerts_check_exit_code_and_report_json(
     _arrange(monitoring_db[0], _clean_and_succeed)
     ok = runner.invoke(cli, ["alerts", "check", "--json"], env=env)
     assert ok.exit_code == 0, ok.output
-    assert not [a for a in json.loads(ok.output)["alerts"] if a["firing"]]
+    assert not [a for a in json.loads(ok.stdout)["alerts"] if a["firing"]]
     _arrange(monitoring_db[0], _fail)
     firing = runner.invoke(cli, ["alerts", "check", "--json"], env=env)
     assert firing.exit_code == 1, firing.output
-    names = {a["alert"] for a in json.loads(firing.output)["alerts"] if a["firing"]}
+    names = {a["alert"] for a in json.loads(firing.stdout)["alerts"] if a["firing"]}
     assert "payment_failure_rate_high" in names
     report = runner.invoke(cli, ["report", "--json"], env=env)
     assert report.exit_code == 0, report.output
-    sections = {s["name"]: s for s in json.loads(report.output)["sections"]}
+    sections = {s["name"]: s for s in json.loads(report.stdout)["sections"]}
     status = {r["status"]: r["count"] for r in sections["payment-status"]["rows"]}
     assert status == {"succeeded": 3, "requires_payment_method": 3}

@@ -22,8 +22,6 @@ from tender.cli import app as cli
 from tender.config import Environment, Settings
 from tender.db import migrate
 from tender.db.urls import with_user
-from tender.emulator.config import EmulatorConfig
-from tender.emulator.server import running_emulator
 from tender.ops.doctor import run_doctor
 from tender.ops.doctor_checks import (
     WEBHOOK_EVENTS,
@@ -33,6 +31,8 @@ from tender.ops.doctor_checks import (
     check_headers,
     check_settings,
 )
+from tender_testmode.config import EmulatorConfig
+from tender_testmode.server import running_emulator
 from tests.conftest import fresh_database
 
 DEAD = "http://127.0.0.1:1"

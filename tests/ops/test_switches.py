@@ -146,11 +146,11 @@ def test_cli_sets_reads_and_audits(cli_env: dict[str, str]) -> None:
     assert "accept_new_payments is now off" in result.output
     status = runner.invoke(cli, ["switch", "status", "--json"], env=cli_env)
     assert status.exit_code == 0, status.output
-    states = {s["name"]: s for s in json.loads(status.output)}
+    states = {s["name"]: s for s in json.loads(status.stdout)}
     assert states[ACCEPT_NEW_PAYMENTS]["enabled"] is False
     assert states[ACCEPT_NEW_PAYMENTS]["updated_by"] == "alice"
     history = runner.invoke(cli, ["switch", "history", "--json"], env=cli_env)
-    latest = json.loads(history.output)[0]
+    latest = json.loads(history.stdout)[0]
     assert latest["actor"] == "alice"
     assert latest["subject"] == ACCEPT_NEW_PAYMENTS
     assert latest["new_value"] == {"enabled": False, "reason": "rollback"}

@@ -37,3 +37,16 @@ async def user_for_customer(conn: AsyncConnection, customer_id: str) -> UUID | N
     )
     value = row.scalar_one_or_none()
     return value if isinstance(value, UUID) else None
+
+
+async def replace_customer(conn: AsyncConnection, user_id: UUID, lost: str, new: str) -> str:
+    """Swap a customer Stripe no longer has for `new`; if another request already swapped
+    it, keep (and return) theirs."""
+    await conn.execute(
+        text(
+            "UPDATE customers SET stripe_customer_id = :new "
+            "WHERE user_id = :u AND stripe_customer_id = :lost"
+        ),
+        {"u": user_id, "lost": lost, "new": new},
+    )
+    return await customer_for_user(conn, user_id) or new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tender import stackfile
 from tender.config import Settings
 from tender.db import migrate, provision
 from tender.db.embedded import EmbeddedPostgres
@@ -20,17 +21,23 @@ class DatabaseTarget:
     migration_url: str
     embedded: EmbeddedPostgres | None = None
 
-    def stop(self) -> None:
+    def stop(self, *, force: bool = False) -> None:
+        """Stop the embedded server if this process started it (`force`: whoever did)."""
         if self.embedded is not None:
-            self.embedded.stop()
+            self.embedded.stop(force=force)
 
 
-def locate(settings: Settings) -> DatabaseTarget:
-    """Start the embedded server if needed (blocking: call before the event loop runs)."""
+def locate(settings: Settings, *, attach: bool = True) -> DatabaseTarget:
+    """DATABASE_URL; else the embedded server of the running `tender serve` (`attach`); else
+    the embedded server, started now and stopped by `stop()` (blocking: call before the event
+    loop runs)."""
     if settings.database_url is not None:
         app_url = settings.database_url.get_secret_value()
         migration = settings.database_migration_url
         return DatabaseTarget(app_url, migration.get_secret_value() if migration else app_url)
+    stack = stackfile.read(settings.data_dir) if attach else None
+    if stack is not None:
+        return DatabaseTarget(stack.database_url, stack.database_owner_url)
     embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
     superuser_url = embedded.start()
     migration_url = with_database(superuser_url, EMBEDDED_DATABASE)

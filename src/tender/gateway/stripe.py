@@ -182,10 +182,11 @@ class StripeGateway:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
     # Customers
-    async def create_customer(self, user_id: object) -> dict[str, Any]:
-        """Create the Stripe customer for a Tender user (one per user, by idempotency key)."""
+    async def create_customer(self, user_id: object, *, step: str = "create") -> dict[str, Any]:
+        """Create the Stripe customer for a Tender user (one per user, by idempotency key;
+        `step` names a replacement, e.g. `replace:cus_lost`, so it is not the old one replayed)."""
         params: Any = {"metadata": {"tender_user_id": str(user_id)}}
-        options: Any = {"idempotency_key": idempotency_key("customer", user_id, "create")}
+        options: Any = {"idempotency_key": idempotency_key("customer", user_id, step)}
         obj = await self.call(
             "customers.create", lambda: self.client.v1.customers.create_async(params, options)
         )
@@ -200,8 +201,10 @@ class StripeGateway:
         currency: str,
         customer: str,
         metadata: dict[str, str],
+        step: str = "create",
     ) -> dict[str, Any]:
-        """Create the PaymentIntent for a Tender payment (key `tender:payment:<id>:create`)."""
+        """Create the PaymentIntent for a Tender payment (key `tender:payment:<id>:create`;
+        another `step` when retried for a replaced customer)."""
         params: Any = {
             "amount": amount,
             "currency": currency,
@@ -209,7 +212,7 @@ class StripeGateway:
             "payment_method_types": ["card"],
             "metadata": metadata,
         }
-        options: Any = {"idempotency_key": idempotency_key("payment", payment_id, "create")}
+        options: Any = {"idempotency_key": idempotency_key("payment", payment_id, step)}
         obj = await self.call(
             "payment_intents.create",
             lambda: self.client.v1.payment_intents.create_async(params, options),

@@ -80,10 +80,14 @@ async def stripe_id_of(conn: AsyncConnection, method_id: UUID) -> str:
 async def create_setup_intent(runtime: Runtime, principal: Principal, key: str) -> dict[str, Any]:
     """A SetupIntent the client confirms with Stripe.js, then saves with `setup_intent_id`."""
     user = _user(principal)
-    customer = await customers.ensure_customer(runtime, user, principal.db_context())
-    setup = await runtime.gateway.create_setup_intent(
-        customer, key=idempotency_key("setup", user, key)
-    )
+
+    async def create(customer: str, healed: bool) -> dict[str, Any]:
+        step = f"{key}:{customer}" if healed else key
+        return await runtime.gateway.create_setup_intent(
+            customer, key=idempotency_key("setup", user, step)
+        )
+
+    setup = await customers.with_customer(runtime, user, principal.db_context(), create)
     return {"setup_intent_id": setup["id"], "client_secret": setup["client_secret"]}
 
 

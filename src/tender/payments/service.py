@@ -150,15 +150,18 @@ async def _create_intent(runtime: Runtime, principal: Principal, payment: Paymen
         metadata["order_id"] = str(payment["order_id"])
     started = datetime.now(UTC)
     try:
-        customer = await customers.ensure_customer(runtime, user, principal.db_context())
-        started = datetime.now(UTC)
-        intent = await runtime.gateway.create_payment_intent(
-            payment["id"],
-            amount=payment["amount"],
-            currency=payment["currency"],
-            customer=customer,
-            metadata=metadata,
-        )
+
+        async def create(customer: str, healed: bool) -> dict[str, Any]:
+            return await runtime.gateway.create_payment_intent(
+                payment["id"],
+                amount=payment["amount"],
+                currency=payment["currency"],
+                customer=customer,
+                metadata=metadata,
+                step=f"create:{customer}" if healed else "create",
+            )
+
+        intent = await customers.with_customer(runtime, user, principal.db_context(), create)
     except ProviderUnavailable:  # not sent, or sent with no answer: the payment stays open
         runtime.recorder.payment("card", "provider_unavailable")
         raise await unavailable(runtime) from None
