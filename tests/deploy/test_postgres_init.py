@@ -4,10 +4,10 @@ the login it creates serves Tender after migrations, and fails closed without a 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,20 +19,26 @@ from tender.db.engine import Database
 from tender.db.rls import DbContext
 from tender.db.urls import with_user
 from tender.ops.backup_tools import embedded_bin_dir
-from tests.deploy.artifacts import DEPLOY
+from tests.deploy.artifacts import DEPLOY, REPO
 
 APP_PASSWORD = "it's-a:secret"
 
 
 @pytest.fixture
-def new_cluster(tmp_path: Path) -> Iterator[str]:
-    """A fresh PostgreSQL cluster of its own (roles are cluster-wide: never the shared one)."""
+def new_cluster() -> Iterator[str]:
+    """A fresh PostgreSQL cluster of its own (roles are cluster-wide: never the shared one).
+
+    Beside the embedded test cluster in .tender, not in pytest's tmp_path: as root, pgserver
+    runs the server as another user, who cannot enter pytest's private (0700) folders.
+    """
+    pgdata = REPO / ".tender" / f"init-test-{os.getpid()}-{secrets.token_hex(3)}"
+    pgdata.parent.mkdir(exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pgserver = pytest.importorskip("pgserver")
         for attempt in range(3):  # pg_ctl's start wait is 10 s; a busy machine can take longer
             try:  # a later attempt attaches to the server the timed-out one started
-                server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+                server = pgserver.get_server(pgdata, cleanup_mode="delete")
                 break
             except subprocess.TimeoutExpired:
                 if attempt == 2:

@@ -18,6 +18,7 @@ from tender.db import migrate
 from tender.db.provision import APP_ROLE
 from tender.gateway.stripe import StripeGateway
 from tender.ops import catalog
+from tender.ops.backup import latest_backup
 from tender.ops.bundle_scan import scan_bundle
 from tender.security.headers import SECURITY_HEADERS
 
@@ -288,8 +289,6 @@ async def check_bundle(ctx: DoctorContext) -> CheckResult:
 
 async def check_backups(ctx: DoctorContext) -> CheckResult:
     """The seed's "backup strategy in place": BACKUP_DIR holds a recent, complete backup."""
-    from tender.ops.backup import latest_backup
-
     folder = ctx.settings.backup_dir
     if folder is None:
         return CheckResult("backups", "skip", "BACKUP_DIR not set (managed PITR?)")
