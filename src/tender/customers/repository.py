@@ -42,10 +42,13 @@ async def user_for_customer(conn: AsyncConnection, customer_id: str) -> UUID | N
 async def replace_customer(conn: AsyncConnection, user_id: UUID, lost: str, new: str) -> str:
     """Swap a customer Stripe no longer has for `new`; if another request already swapped
     it, keep (and return) theirs."""
-    await conn.execute(
+    await execute_as_service(
+        conn,
         text(
             "UPDATE customers SET stripe_customer_id = :new "
-            "WHERE user_id = :u AND stripe_customer_id = :lost"
+            "WHERE user_id = :u AND stripe_customer_id = :lost "
+            "AND (current_setting('request.jwt.claim.role', true) = 'service_role' "
+            "OR user_id = auth.uid())"
         ),
         {"u": user_id, "lost": lost, "new": new},
     )

@@ -46,7 +46,7 @@ USER_TABLES = (
 SERVICE_TABLES = ("stripe_events", "kill_switches", "audit_log")
 # What service_role may do, per table and command. Users get SELECT on USER_TABLES only.
 SERVICE_GRANTS = {
-    "customers": "SELECT, INSERT",
+    "customers": "SELECT, INSERT, UPDATE (stripe_customer_id)",  # heal a customer Stripe lost
     "orders": "SELECT, INSERT, UPDATE",
     "payment_methods": "SELECT, INSERT, UPDATE",
     "payments": "SELECT, INSERT, UPDATE",
