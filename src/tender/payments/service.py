@@ -215,7 +215,8 @@ async def confirm_payment(
             raise Conflict("This payment is still being set up; retry.", code="payment_not_ready")
         if payment_method is None and payment["status"] == "requires_payment_method":
             raise ValidationFailed(
-                "Give payment_method (a Stripe PaymentMethod id) to confirm with.",
+                "Give payment_method (a Stripe PaymentMethod id, pm_...) or saved_method_id "
+                "(the id of a saved card from GET /v1/payment-methods) to confirm with.",
                 code="payment_method_required",
             )
         if payment["status"] in states.TERMINAL or (

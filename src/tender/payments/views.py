@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+from tender.kit.times import iso as _iso
 
 
 def public(payment: dict[str, Any]) -> dict[str, Any]:
