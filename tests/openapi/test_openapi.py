@@ -145,9 +145,7 @@ def test_payment_operations_document_declines_conflicts_and_outages(
     assert "fallback_methods" in create["responses"]["503"]["description"]
     assert "Retry-After" in create["responses"]["503"]["headers"]
     assert {"idempotency_key_reused", "order_not_payable"} <= codes(create, "409")
-    assert {"card_declined", "insufficient_funds", "authentication_failed"} <= codes(
-        confirm, "402"
-    )
+    assert {"card_declined", "insufficient_funds", "authentication_failed"} <= codes(confirm, "402")
     assert {"payment_method_required", "saved_method_not_card"} <= codes(confirm, "400")
     assert "provider_unavailable" in codes(confirm, "503")
     processing = confirm["responses"]["202"]
