@@ -101,6 +101,15 @@ def offline_view(payment: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {**public(payment), "instructions": instructions(payment, settings)}
 
 
+def _never_reached_stripe(payment: dict[str, Any]) -> bool:
+    """A card payment whose PaymentIntent was never created (or never answered)."""
+    return (
+        payment["method_type"] == "card"
+        and payment["stripe_payment_intent_id"] is None
+        and payment["status"] == "pending"
+    )
+
+
 async def choose_offline(
     runtime: Runtime,
     principal: Principal,
@@ -124,6 +133,11 @@ async def choose_offline(
                         return claim.answer()
                 order = await orders.payable_order(conn, order_id)
                 payment = await repository.open_payment_for_order(conn, order_id)
+                if payment is not None and _never_reached_stripe(payment):
+                    # The card start failed (503 provider_unavailable: no client_secret was
+                    # given out, nothing can be confirmed): the fallback replaces it.
+                    await repository.set_status(conn, payment["id"], "canceled")
+                    payment = None
                 if payment is not None and payment["method_type"] != method_type:
                     raise Conflict(
                         f"This order already has a {payment['method_type']} payment.",

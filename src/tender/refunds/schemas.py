@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from tender.kit.times import IsoTime
-from tender.payments.schemas import PaymentOut
+from tender.payments.schemas import PaymentStatus
 
 
 class RefundIn(BaseModel):
@@ -42,9 +42,19 @@ class RefundOut(BaseModel):
     created_at: IsoTime
 
 
+class RefundedPayment(BaseModel):
+    """The refunded payment's totals after this refund."""
+
+    id: UUID
+    status: PaymentStatus
+    amount: int
+    amount_refunded: int
+    currency: str
+
+
 class RefundCreated(BaseModel):
     refund: RefundOut
-    payment: PaymentOut
+    payment: RefundedPayment
 
 
 class RefundList(BaseModel):
