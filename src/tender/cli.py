@@ -21,7 +21,7 @@ from tender.ops.reconcile_cli import app as reconcile_app
 from tender.ops.switch_cli import app as switch_app
 from tender.webhooks.cli import app as webhooks_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")
 app.add_typer(db_app, name="db")
 app.add_typer(emulator_app, name="emulator")
