@@ -29,3 +29,10 @@ IsoTime = Annotated[
         {"type": "string", "format": "date-time", "example": "2026-11-26T13:41:55+00:00"}
     ),
 ]
+
+
+def json_default(value: object) -> str:
+    """`json.dumps(..., default=json_default)`: times as `iso`, anything else as text."""
+    if isinstance(value, datetime):
+        return iso(value) or ""
+    return str(value)

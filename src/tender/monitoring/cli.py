@@ -26,6 +26,7 @@ from tender.db.runtime import locate
 from tender.devdefaults import with_development_defaults
 from tender.kit.since import HELP as SINCE_HELP
 from tender.kit.since import since_or_exit
+from tender.monitoring import logging as _logging  # noqa: F401 - stderr logs; stripe quiet
 from tender.monitoring.alerts import AlertService
 from tender.monitoring.alerts import rules as alert_rules
 from tender.monitoring.reports import DEFAULT_SECTIONS, SECTIONS, build_report
