@@ -256,3 +256,27 @@ async def test_missing_token_is_401_with_a_bearer_challenge(
     assert resp.headers["www-authenticate"] == "Bearer"
     malformed = await client.get(path, headers={"Authorization": "Basic abc"})
     assert _error(malformed, 401)["code"] == "token_malformed"
+
+
+async def test_offline_fallback_after_a_failed_card_start(
+    client: httpx.AsyncClient, user_id: UUID, stripe_emulator: str
+) -> None:
+    """503 provider_unavailable offers bank_transfer: choosing it must work (it was 409)."""
+    auth = bearer(user_id)
+    order = await _order(client, auth)
+    async with httpx.AsyncClient(base_url=stripe_emulator) as control:
+        await control.post("/_test/faults", json={"path_prefix": "/v1", "error_rate": 1.0})
+        try:
+            card = await client.post(
+                "/functions/v1/create-payment-intent", json={"order_id": order["id"]}, headers=auth
+            )
+        finally:
+            await control.delete("/_test/faults")
+    assert _error(card, 503)["fallback_methods"] == ["cash_on_pickup", "bank_transfer"]
+    offline = await client.post(
+        f"/v1/orders/{order['id']}/offline-payment", json={"method": "bank_transfer"}, headers=auth
+    )
+    assert offline.status_code == 201, offline.text
+    payments = (await client.get("/v1/payments", headers=auth)).json()["data"]
+    by_method = {p["method_type"]: p["status"] for p in payments if p["order_id"] == order["id"]}
+    assert by_method == {"bank_transfer": "pending", "card": "canceled"}
