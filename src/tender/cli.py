@@ -34,7 +34,7 @@ app.add_typer(report_app, name="report")
 console = Console()
 
 
-@app.command()
+@app.command(short_help="Start Tender: database, migrations, offline Stripe, API.")
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
@@ -46,7 +46,7 @@ def serve(
     run(host, port, workers)
 
 
-@app.command()
+@app.command(short_help="Apply, revert or show migrations (--sql: a dry run).")
 def migrate(
     action: Annotated[str, typer.Argument(help="upgrade | downgrade | current")] = "upgrade",
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
@@ -78,7 +78,7 @@ def migrate(
         target.stop()
 
 
-@app.command()
+@app.command(short_help="Mint a development token (never in production).")
 def token(
     user: Annotated[UUID | None, typer.Option(help="User id (the sub claim).")] = None,
     role: Annotated[str, typer.Option(help="authenticated | service_role")] = "authenticated",

@@ -183,7 +183,8 @@ def report(
         typer.echo(json.dumps(data, indent=2, default=str))
         return
     for part in data["sections"]:
-        table = Table(title=f"{part['title']} ({part['window']})", box=box.SIMPLE_HEAD)
+        title = f"{part['title']} ({part['window']})"
+        table = Table(title=title, box=box.SIMPLE_HEAD, min_width=min(len(title), console.width))
         rows = part["rows"]
         columns = list(rows[0]) if rows else ["(no rows)"]
         for column in columns:

@@ -51,6 +51,10 @@ def _on_off(value: object) -> str:
     return f"{state} ({value['reason']})" if value.get("reason") else state
 
 
+def _state(value: object) -> str:
+    return _on_off(value).split(" (")[0]
+
+
 def _run_set(
     name: str, enabled: bool, reason: str | None, actor: str | None, as_json: bool
 ) -> None:
@@ -154,12 +158,11 @@ def history(
         if as_json:
             typer.echo(json.dumps([r.__dict__ for r in rows], default=json_default))
             return
-        table = Table("at (UTC)", "actor", "switch", "was", "now", box=box.SIMPLE_HEAD)
-        for column in table.columns:
-            column.overflow = "fold"
-        for r in rows:
-            table.add_row(iso(r.at), r.actor, r.subject, _on_off(r.old_value), _on_off(r.new_value))
-        console.print(table)
+        for r in rows:  # two lines per change: readable at 80 columns and when piped
+            change = f"{_state(r.old_value)} -> {_state(r.new_value)}"
+            console.print(f"{iso(r.at)}  {r.subject}  {change}", highlight=False)
+            reason = r.new_value.get("reason") if isinstance(r.new_value, dict) else None
+            console.print(f"    by {r.actor}" + (f": {reason}" if reason else ""), highlight=False)
 
     with operator_target() as target:
         asyncio.run(read(Database(target.database.app_url, pool_size=1, max_overflow=0)))
