@@ -114,8 +114,9 @@ def test_switch_history_reads_as_text_and_json(env: dict[str, str]) -> None:
     human = runner.invoke(cli, ["switch", "history", "--limit", "2"], env=env)
     assert human.exit_code == 0, human.output
     assert '{"enabled"' not in human.output
-    assert "method:bank_transfer  on -> off" in human.output
-    assert "INC-9" in human.output
+    assert "method:bank_transfer  off -> on" in human.output
+    assert "by cli:" in human.output
+    assert ": INC-9" in human.output
     assert max(len(line) for line in human.output.splitlines()) <= 80
     rows: list[dict[str, Any]] = json.loads(
         runner.invoke(cli, ["switch", "history", "--json"], env=env).output
