@@ -8,6 +8,8 @@ next ```http block starting `HTTP/1.1 NNN` is its answer: the status, optional h
 lists: these first items; `"..."`: any value; `"{name}"`: remember the value, or compare it
 with the value remembered). `$TOKEN`, `$SERVICE_TOKEN` and `{name}` are substituted in
 requests. A GET whose answer does not match yet is polled for up to 10 s (webhooks).
+Every answer from Tender must also validate against the schema /openapi.json documents for
+that operation and status: the guide, the API and the contract cannot drift apart.
 The test payment methods table is run too: one payment per row, its outcome as listed.
 """
 
@@ -24,6 +26,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from openapi_schema_validator import OAS31Validator, validate
 
 from tender.config import Settings
 from tender.runtime import Runtime
@@ -55,6 +58,7 @@ class Session:
     stripe: httpx.AsyncClient
     env: dict[str, str]
     seen: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
 
     def fill(self, text: str) -> str:
         for name, value in self.env.items():
@@ -154,6 +158,23 @@ async def send(session: Session, step: Exchange) -> None:
         await asyncio.sleep(0.1)
     assert problem is None, f"CLIENT_GUIDE.md line {step.line}: {problem}\n{resp.text}"
     session.seen.update(trial)
+    if client is session.tender:
+        conforms(session.spec, step.method, resp)
+
+
+def conforms(spec: dict[str, Any], method: str, resp: httpx.Response) -> None:
+    """The answer is what /openapi.json documents for this operation and status."""
+    path = resp.request.url.path
+    for template, item in spec["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in item:
+            responses = item[method.lower()]["responses"]
+            break
+    else:
+        raise AssertionError(f"{method} {path} is not in the OpenAPI document")
+    assert str(resp.status_code) in responses, f"{method} {path}: {resp.status_code} undocumented"
+    schema = responses[str(resp.status_code)]["content"]["application/json"]["schema"]
+    validate(resp.json(), {**schema, "components": spec["components"]}, cls=OAS31Validator)
 
 
 def _compare(step: Exchange, resp: httpx.Response, seen: dict[str, Any]) -> str | None:
@@ -192,7 +213,8 @@ async def session(hooked: str, stripe_emulator: str) -> AsyncIterator[Session]: 
         httpx.AsyncClient(base_url=hooked, timeout=15) as tender,
         httpx.AsyncClient(base_url=stripe_emulator, timeout=15) as stripe,
     ):
-        yield Session(tender, stripe, env)
+        spec = (await tender.get("/openapi.json")).json()
+        yield Session(tender, stripe, env, spec=spec)
         await stripe.delete("/_test/faults")
 
 
