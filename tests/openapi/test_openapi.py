@@ -175,3 +175,25 @@ async def test_redoc_and_swagger_are_served_outside_production(docs: httpx.Async
         assert "/openapi.json" in response.text
     redoc_csp = (await docs.get("/redoc")).headers["content-security-policy"]
     assert "cdn.jsdelivr.net" in redoc_csp
+
+
+async def test_production_serves_no_documentation_pages() -> None:
+    settings = Settings(
+        environment=Environment.production,
+        supabase_jwt_secret=SecretStr("openapi-test-secret-" + "x" * 32),
+        stripe_secret_key=SecretStr("sk_live_openapi"),
+        stripe_publishable_key=SecretStr("pk_live_openapi"),
+        stripe_webhook_secret=SecretStr("whsec_openapi"),
+        database_url="postgresql://tender_app@db.internal/tender",
+        bank_transfer_account_holder="Example Shop GmbH",
+        bank_transfer_iban="DE02120300000000202051",
+        https_only=False,
+    )
+    runtime = Runtime.build(settings, "postgresql://tender_app@127.0.0.1:9/never")
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for path in ("/docs", "/redoc"):
+                assert (await client.get(path)).status_code == 404, path
+    finally:
+        await runtime.close()
