@@ -14,12 +14,14 @@ LIVE = {
     "STRIPE_WEBHOOK_SECRET": "whsec_livevalue123",
     "SUPABASE_JWT_SECRET": "jwtsecretvalue123",
     "DATABASE_URL": "postgresql://app@db.internal/tender",
+    "BANK_TRANSFER_ACCOUNT_HOLDER": "Example Shop GmbH",
+    "BANK_TRANSFER_IBAN": "DE02120300000000202051",
 }
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in (*LIVE, "SUPABASE_URL"):
+    for name in (*LIVE, "SUPABASE_URL", "DISABLED_PAYMENT_METHODS", "BANK_TRANSFER_ACCOUNT_NUMBER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir("/")  # no .env file is read
     for name, value in LIVE.items():
@@ -42,6 +44,8 @@ def test_live_settings_pass(env: pytest.MonkeyPatch) -> None:
         ("STRIPE_WEBHOOK_SECRET", None, "STRIPE_WEBHOOK_SECRET"),
         ("SUPABASE_JWT_SECRET", None, "SUPABASE_JWT_SECRET"),
         ("DATABASE_URL", None, "DATABASE_URL"),
+        ("BANK_TRANSFER_IBAN", None, "BANK_TRANSFER_IBAN"),
+        ("BANK_TRANSFER_ACCOUNT_HOLDER", None, "BANK_TRANSFER_ACCOUNT_HOLDER"),
     ],
 )
 def test_production_guard(
@@ -61,6 +65,14 @@ def test_production_guard(
             assert secret not in message
     if value:
         assert value not in message
+
+
+def test_bank_details_are_not_needed_when_bank_transfer_is_disabled(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.delenv("BANK_TRANSFER_IBAN")
+    env.setenv("DISABLED_PAYMENT_METHODS", "bank_transfer")
+    Settings().check_production()
 
 
 def test_jwks_alone_satisfies_the_jwt_requirement(env: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from tender.http_errors import install_error_handlers
 from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
 from tender.monitoring.install import install_monitoring, monitoring_lifespan
+from tender.openapi import install_openapi
 from tender.ops import endpoints as ops_endpoints
 from tender.ops.reconcile import ReconcileScheduler
 from tender.orders import endpoints as orders_endpoints
@@ -47,10 +48,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url="/docs" if not runtime.settings.is_production else None,
-        redoc_url=None,
+        redoc_url="/redoc" if not runtime.settings.is_production else None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(probes.router)
     app.include_router(auth_endpoints.router)
     app.include_router(ops_endpoints.router)

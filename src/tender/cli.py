@@ -21,7 +21,7 @@ from tender.ops.reconcile_cli import app as reconcile_app
 from tender.ops.switch_cli import app as switch_app
 from tender.webhooks.cli import app as webhooks_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
@@ -57,7 +57,7 @@ def talks_to(ctx: typer.Context) -> None:
     typer.echo(f"tender: stripe {stripe}; database {database}", err=True)
 
 
-@app.command()
+@app.command(short_help="Start Tender: database, migrations, offline Stripe, API.")
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
@@ -72,7 +72,7 @@ def serve(
     run(host, port, workers, reset=reset)
 
 
-@app.command()
+@app.command(short_help="Apply, revert or show migrations (--sql: a dry run).")
 def migrate(
     action: Annotated[str, typer.Argument(help="upgrade | downgrade | current")] = "upgrade",
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
@@ -104,7 +104,7 @@ def migrate(
         target.stop()
 
 
-@app.command()
+@app.command(short_help="Mint a development token (never in production).")
 def token(
     user: Annotated[UUID | None, typer.Option(help="User id (the sub claim).")] = None,
     role: Annotated[str, typer.Option(help="authenticated | service_role")] = "authenticated",

@@ -182,6 +182,13 @@ class Settings(BaseSettings):
         description="How far the scheduled pass looks back; `tender reconcile --since` for more.",
     )
     webhook_stale_hours: int = 24
+    # Where bank transfers go (issue 12); development shows marked test data when unset.
+    bank_transfer_account_holder: str | None = None
+    bank_transfer_iban: str | None = None
+    bank_transfer_bic: str | None = None
+    bank_transfer_account_number: str | None = None
+    bank_transfer_routing_number: str | None = None
+    bank_transfer_bank_name: str | None = None
 
     # Backups (issue 15)
     backup_dir: Path | None = Field(
@@ -257,4 +264,12 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("SUPABASE_JWT_SECRET or SUPABASE_URL (for JWKS) must be set")
     if settings.database_url is None:
         problems.append("DATABASE_URL is not set; production never uses the embedded database")
+    if "bank_transfer" not in settings.disabled_payment_methods and not (
+        settings.bank_transfer_account_holder
+        and (settings.bank_transfer_iban or settings.bank_transfer_account_number)
+    ):
+        problems.append(
+            "BANK_TRANSFER_ACCOUNT_HOLDER and BANK_TRANSFER_IBAN (or BANK_TRANSFER_ACCOUNT_NUMBER)"
+            " must be set, or DISABLED_PAYMENT_METHODS must include bank_transfer"
+        )
     return problems

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tender import validation_messages
 from tender.db.engine import is_unreachable
 from tender.errors import DatabaseUnavailable, TenderError
 
@@ -46,13 +47,24 @@ async def _tender_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers or None)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    # Only field names and rule names: never echo the input (it may hold a card number).
-    fields = [{"field": _field(tuple(e["loc"])), "rule": e["type"]} for e in exc.errors()]
-    first = fields[0] if fields else {"field": "body", "rule": "invalid"}
-    message = f"Field '{first['field']}' is not valid ({first['rule']})."
-    return error_response(400, "validation_failed", message, fields=fields)
+    errors = exc.errors()
+    if any(e["type"] == "json_invalid" for e in errors):
+        return error_response(
+            400,
+            "invalid_json",
+            "The request body is not valid JSON: send one JSON object "
+            "with Content-Type: application/json.",
+        )
+    # Field names, rules and allowed values only: never echo the input (it may hold a PAN).
+    fields = []
+    for e in errors:
+        name = _field(tuple(e["loc"]))
+        message = validation_messages.explain(request, e, name)
+        fields.append({"field": name, "rule": e["type"], "message": message})
+    first = fields[0] if fields else {"message": "The request is not valid."}
+    return error_response(400, "validation_failed", first["message"], fields=fields)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -180,6 +180,7 @@ async def test_client_config_is_only_public(client: httpx.AsyncClient) -> None:
     assert body == {
         "publishable_key": "pk_test_tender_offline",
         "enabled_methods": ["card", "cash_on_pickup", "bank_transfer"],
+        "maintenance": False,
     }
 
 

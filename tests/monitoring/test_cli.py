@@ -25,6 +25,7 @@ def _env(monitoring_db: tuple[str, str], stripe_emulator: str) -> dict[str, str]
         "STRIPE_SECRET_KEY": "sk_test_tender_offline",
         "STRIPE_API_BASE": stripe_emulator,
         "ALERT_MIN_SAMPLES": "3",
+        "TENDER_URL": "http://127.0.0.1:9",  # no service: the rules are evaluated here
     }
 
 

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from tender.app import create_app
 from tender.config import Settings
 from tender.runtime import Runtime
+from tests.conftest import bearer
 
 ALL = {"database", "stripe", "cache", "webhooks"}
 
@@ -27,11 +28,13 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _health(rt: Runtime) -> tuple[int, dict[str, Any], float]:
+async def _health(rt: Runtime, *, anonymous: bool = False) -> tuple[int, dict[str, Any], float]:
+    """The answer as an operator (service role: details) sees it, or as anyone does."""
+    headers = {} if anonymous else bearer(None, role="service_role")
     transport = httpx.ASGITransport(app=create_app(rt))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         started = time.perf_counter()
-        response = await c.get("/api/health/payment")
+        response = await c.get("/api/health/payment", headers=headers)
         return response.status_code, response.json(), time.perf_counter() - started
 
 
@@ -59,6 +62,16 @@ async def test_healthy_shape(rt: Runtime, sql: asyncpg.Connection) -> None:
     assert body["checks"]["webhooks"]["detail"].startswith("no events yet")
     assert body["timestamp"].endswith("+00:00")
     assert seconds < 2.0
+
+
+async def test_anonymous_callers_see_health_but_no_internals(rt: Runtime) -> None:
+    status, body, _ = await _health(rt, anonymous=True)
+    _, detailed, _ = await _health(rt)
+    assert status == 200
+    assert set(body["checks"]) == ALL
+    assert {c["detail"] for c in body["checks"].values()} == {"ok"}
+    assert "pool" in detailed["checks"]["database"]["detail"]  # the operator's view keeps it
+    assert "pool" not in str(body).lower()
 
 
 async def test_database_unreachable_then_back(rt: Runtime, monitor_settings: Settings) -> None:
@@ -139,4 +152,4 @@ async def test_failed_webhook_backlog_fails_webhooks_check(
     await sql.execute("UPDATE stripe_events SET status = 'processed'")
     status, body, _ = await _health(rt)
     assert status == 200
-    assert body["checks"]["webhooks"]["detail"].startswith("last event 30s ago")
+    assert body["checks"]["webhooks"]["detail"].startswith(("last event 30s", "last event 31s"))

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tender.auth.principal import Principal
 from tender.errors import AuthenticationFailed, Forbidden
 from tender.runtime import Runtime, get_runtime
 
+# Declares the bearer scheme in OpenAPI; the header itself is read below, so a missing or
+# malformed one still gets Tender's own 401 codes (token_missing, token_malformed).
+BEARER = HTTPBearer(auto_error=False, description="A Supabase user's JWT, or a service-role JWT.")
+
 
 async def current_principal(
     request: Request,
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    authorization: Annotated[str | None, Header()] = None,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> Principal:
+    authorization = request.headers.get("authorization")
     if not authorization:
         raise AuthenticationFailed(
             "An Authorization: Bearer token is required.", code="token_missing"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from tender import openapi
 from tender.auth.dependencies import CurrentPrincipal
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -15,6 +16,7 @@ class Me(BaseModel):
     user_id: str | None
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me, responses=openapi.errors(openapi.AUTH))
 async def me(principal: CurrentPrincipal) -> Me:
+    """Who the bearer token says you are."""
     return Me(role=principal.role, user_id=str(principal.user_id) if principal.user_id else None)

@@ -9,12 +9,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tender.db.urls import to_asyncpg
+from tender.errors import ValidationFailed
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x7E4DE2  # any constant; every Tender process agrees on it
@@ -34,11 +36,31 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revision(revision: str) -> str | None:
+    """`revision` resolved (head, base, a prefix...), or one line naming the known ones."""
+    script = ScriptDirectory.from_config(alembic_config())
+    if revision in ("base", ""):
+        return None
+    try:
+        found = script.get_revision(revision)
+    except CommandError:
+        found = None
+    if found is None:
+        known = ", ".join(["base", *(r.revision for r in reversed(list(script.walk_revisions())))])
+        raise ValidationFailed(
+            f"Unknown revision '{revision}'; known: {known} (head is {head_revision()}).",
+            code="unknown_revision",
+        )
+    return str(found.revision)
+
+
 def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
 async def _run(url: str, action: str, revision: str) -> str | None:
+    if action != "current":
+        known_revision(revision)  # before connecting: an unknown revision is one line
     engine = create_async_engine(to_asyncpg(url), poolclass=NullPool)
     try:
         async with engine.begin() as conn:
@@ -71,7 +93,16 @@ async def current(url: str) -> str | None:
 
 
 def offline_sql(action: str, revision_range: str) -> str:
-    """The SQL a migration would run, without touching a database (dry run)."""
+    """The SQL a migration would run, without touching a database (dry run); a range
+    that changes nothing answers an SQL comment saying so."""
+    start, _, end = revision_range.rpartition(":")
+    target = known_revision(end)
+    if start and known_revision(start) == target:
+        return (
+            f"-- Nothing to do: {action} from {start} to {end} runs no migration "
+            f"(head is {head_revision()}; `tender migrate downgrade base --sql` shows "
+            "the SQL that removes everything).\n"
+        )
     buffer = io.StringIO()
     cfg = alembic_config()
     cfg.output_buffer = buffer

@@ -8,34 +8,47 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
+from tender import openapi
 from tender.auth.dependencies import CurrentUser
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
 from tender.methods import service
-from tender.methods.schemas import SaveCard
+from tender.methods.schemas import ClientConfig, MethodList, SaveCard, SavedMethod, SetupIntentOut
+from tender.ops.switches import MAINTENANCE
 from tender.payments import idempotency
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(dependencies=[Depends(refuse_card_numbers)], tags=["payment methods"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+USER = (openapi.USER, openapi.RATE_LIMITED)
+NOT_FOUND = {404: ("payment_method_not_found",)}
 
 
-@router.get("/v1/client-config")
+@router.get("/v1/client-config", response_model=ClientConfig)
 async def client_config(runtime: RuntimeDep) -> dict[str, Any]:
     """What a client app needs: the publishable key and the enabled methods, nothing else."""
     key = runtime.settings.stripe_publishable_key
+    values = await runtime.switches.values()
     return {
         "publishable_key": key.get_secret_value() if key else None,
         "enabled_methods": await service.enabled_methods(runtime),
+        "maintenance": bool(values.get(MAINTENANCE, False)),
     }
 
 
-@router.get("/v1/payment-methods")
+@router.get("/v1/payment-methods", response_model=MethodList, responses=openapi.errors(*USER))
 async def list_methods(user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
-    """The caller's saved methods, default first."""
-    return {"data": await service.list_methods(runtime, user)}
+    """The caller's saved cards, default first."""
+    return {"data": await service.list_methods(runtime, user), "has_more": False}
 
 
-@router.post("/v1/payment-methods/setup-intent", status_code=201)
+@router.post(
+    "/v1/payment-methods/setup-intent",
+    status_code=201,
+    response_model=SetupIntentOut,
+    responses=openapi.errors(
+        *USER, {400: ("invalid_idempotency_key",), 503: ("provider_unavailable",)}
+    ),
+)
 async def setup_intent(
     user: CurrentUser, runtime: RuntimeDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -44,9 +57,19 @@ async def setup_intent(
     return await service.create_setup_intent(runtime, user, checked)
 
 
-@router.post("/v1/payment-methods", status_code=201)
+@router.post(
+    "/v1/payment-methods",
+    status_code=201,
+    response_model=SavedMethod,
+    responses=openapi.errors(
+        *USER,
+        openapi.BODY,
+        {400: ("missing_method",), 404: ("payment_method_not_found", "setup_intent_not_found")},
+        {503: ("provider_unavailable",)},
+    ),
+)
 async def save_card(body: SaveCard, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
-    """Save a card by Stripe PaymentMethod id or completed SetupIntent id (idempotent)."""
+    """Save a card by `payment_method_id` (a pm_... id) or a completed `setup_intent_id`."""
     return await service.save_card(
         runtime,
         user,
@@ -56,13 +79,21 @@ async def save_card(body: SaveCard, user: CurrentUser, runtime: RuntimeDep) -> d
     )
 
 
-@router.post("/v1/payment-methods/{method_id}/default")
+@router.post(
+    "/v1/payment-methods/{method_id}/default",
+    response_model=SavedMethod,
+    responses=openapi.errors(*USER, openapi.INPUT, NOT_FOUND),
+)
 async def set_default(method_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
     """Make this method the default."""
     return await service.set_default(runtime, user, method_id)
 
 
-@router.delete("/v1/payment-methods/{method_id}")
+@router.delete(
+    "/v1/payment-methods/{method_id}",
+    response_model=SavedMethod,
+    responses=openapi.errors(*USER, openapi.INPUT, NOT_FOUND),
+)
 async def detach(method_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
     """Detach a saved card (at Stripe too)."""
     return await service.detach(runtime, user, method_id)

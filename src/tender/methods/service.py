@@ -14,8 +14,9 @@ from tender.customers import service as customers
 from tender.errors import NotFound, ValidationFailed
 from tender.gateway.errors import StripeFailure
 from tender.gateway.stripe import idempotency_key
+from tender.kit.times import iso
 from tender.methods import repository
-from tender.ops.switches import ACCEPT_NEW_PAYMENTS, method_switch
+from tender.ops.switches import ACCEPT_NEW_PAYMENTS, MAINTENANCE, method_switch
 from tender.runtime import Runtime
 
 CACHE = "payment_methods"
@@ -35,7 +36,7 @@ def public(row: Mapping[str, Any]) -> dict[str, Any]:
         "exp_year": row["exp_year"],
         "is_default": row["is_default"],
         "status": row["status"],
-        "created_at": row["created_at"].isoformat(),
+        "created_at": iso(row["created_at"]),
     }
 
 
@@ -45,9 +46,9 @@ def _user(principal: Principal) -> UUID:
 
 
 async def enabled_methods(runtime: Runtime) -> list[str]:
-    """Payment method types accepted right now (kill switches applied)."""
+    """Payment method types accepted right now (kill switches, maintenance included)."""
     values = await runtime.switches.values()
-    if not values.get(ACCEPT_NEW_PAYMENTS, True):
+    if values.get(MAINTENANCE, False) or not values.get(ACCEPT_NEW_PAYMENTS, True):
         return []
     return [m for m in ALL_METHODS if values.get(method_switch(m), True)]
 
@@ -58,13 +59,17 @@ async def invalidate(runtime: Runtime, user_id: UUID) -> None:
 
 
 async def list_methods(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
-    """The caller's active methods, default first (cached, invalidated on every change)."""
+    """The caller's active saved cards, default first (cached, invalidated on every change).
+
+    Offline rows (cash on pickup, bank transfer) are bookkeeping for offline payments, not
+    something to confirm a card payment with: they are not listed (clients offer them from
+    `/v1/client-config`'s enabled_methods and `POST /v1/orders/{id}/offline-payment`)."""
     user = _user(principal)
     cached = await runtime.cache.get_json(CACHE, str(user))
     if isinstance(cached, list):
         return cached
     async with runtime.db.transaction(principal.db_context()) as conn:
-        rows = [public(r) for r in await repository.list_active(conn, user)]
+        rows = [public(r) for r in await repository.list_active(conn, user) if r["type"] == "card"]
     await runtime.cache.set_json(CACHE, str(user), rows, TTL_SECONDS)
     return rows
 
@@ -72,8 +77,15 @@ async def list_methods(runtime: Runtime, principal: Principal) -> list[dict[str,
 async def stripe_id_of(conn: AsyncConnection, method_id: UUID) -> str:
     """The Stripe PaymentMethod id of one of the caller's saved cards, or 404."""
     row = await repository.get_method(conn, method_id)
+    if row is not None and row["status"] == "active" and row["type"] != "card":
+        raise ValidationFailed(
+            f"Saved method {method_id} is {row['type']}, not a card: pay the order offline "
+            "with POST /v1/orders/{order_id}/offline-payment instead.",
+            code="saved_method_not_card",
+            extra={"field": "saved_method_id"},
+        )
     if row is None or row["status"] != "active" or row["stripe_payment_method_id"] is None:
-        raise NotFound("No such payment method.", code="payment_method_not_found")
+        raise NotFound("No such saved payment method.", code="payment_method_not_found")
     return str(row["stripe_payment_method_id"])
 
 

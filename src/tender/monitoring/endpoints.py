@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from tender import openapi
 from tender.auth.dependencies import ServiceCaller
 from tender.monitoring import metrics
 from tender.monitoring.alerts import AlertService
+from tender.monitoring.schemas import AlertsOut
 from tender.runtime import Runtime, get_runtime
 
 metrics_router = APIRouter(tags=["monitoring"])
@@ -22,7 +24,7 @@ async def prometheus_metrics() -> Response:
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 
-@alerts_router.get("")
+@alerts_router.get("", response_model=AlertsOut, responses=openapi.errors(openapi.SERVICE))
 async def current_alerts(
     request: Request, _caller: ServiceCaller, runtime: Annotated[Runtime, Depends(get_runtime)]
 ) -> dict[str, Any]:

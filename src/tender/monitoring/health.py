@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from tender.db.rls import DbContext
+from tender.kit.times import now_iso
 from tender.monitoring import repository
 from tender.monitoring.dberrors import is_database_unreachable
+from tender.monitoring.schemas import HealthOut
 from tender.ops.switches import MAINTENANCE
 from tender.runtime import Runtime, get_runtime
 
@@ -101,14 +102,41 @@ async def payment_health(runtime: Runtime) -> dict[str, Any]:
         maintenance = None  # unknown: the database check already says why
     return {
         "healthy": all(c["healthy"] for c in checks.values()),
-        "timestamp": datetime.now(UTC).isoformat(),
+        "timestamp": now_iso(),
         "maintenance": maintenance,
         "checks": checks,
     }
 
 
-@router.get("/api/health/payment")
-async def health_payment(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
-    """200 when every check is healthy, else 503; same body either way."""
+def public_view(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer for anonymous callers: health and timings, no internals (pool, errors)."""
+    checks = {
+        name: {**check, "detail": "ok" if check["healthy"] else "failing"}
+        for name, check in body["checks"].items()
+    }
+    return {**body, "checks": checks}
+
+
+async def _is_service_caller(request: Request, runtime: Runtime) -> bool:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        return (await runtime.verifier.verify(token.strip())).is_service
+    except Exception:
+        return False  # a bad token still gets the public answer, as no token does
+
+
+@router.get(
+    "/api/health/payment",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "A check is unhealthy (same body)."}},
+)
+async def health_payment(
+    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+) -> JSONResponse:
+    """200 when every check is healthy, else 503; details only for the service role."""
     body = await payment_health(runtime)
+    if not await _is_service_caller(request, runtime):
+        body = public_view(body)
     return JSONResponse(body, status_code=200 if body["healthy"] else 503)

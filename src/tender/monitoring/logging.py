@@ -139,3 +139,6 @@ if not structlog.is_configured():
     # Until a process entry point calls configure_logging, structlog would print to stdout,
     # where a CLI's --json answer goes. Logs belong on stderr from the first line.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _Stderr())))
+
+# The stripe SDK logs two info lines per call (request, response): warnings only, always.
+logging.getLogger("stripe").setLevel(logging.WARNING)

@@ -8,19 +8,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from tender.monitoring.schemas import ProbeOut
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["health"])
 READY_TIMEOUT_SECONDS = 2.0
 
 
-@router.get("/livez")
+@router.get("/livez", response_model=ProbeOut)
 async def livez() -> dict[str, str]:
     """The process is up and its event loop answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ProbeOut,
+    responses={503: {"model": ProbeOut, "description": "The database does not answer."}},
+)
 async def readyz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
     """Ready for traffic: the database answers within the timeout."""
     try:

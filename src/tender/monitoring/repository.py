@@ -36,6 +36,19 @@ GROUP BY pm.type
 ORDER BY payment_count DESC, pm.type
 """)
 
+# Every payment by method type (cards included: the seed's METHOD_USAGE above joins saved
+# methods only, and card payments made with a fresh PaymentMethod have none), per currency.
+PAYMENTS_BY_METHOD = text("""
+SELECT method_type AS type, currency,
+       COUNT(*) AS payment_count,
+       ROUND(AVG(amount)) AS avg_amount,
+       SUM(amount) AS total_amount
+FROM payments
+WHERE created_at >= COALESCE(CAST(:since AS timestamptz), NOW() - INTERVAL '7 days')
+GROUP BY method_type, currency
+ORDER BY payment_count DESC, method_type, currency
+""")
+
 ERROR_CODES = text("""
 SELECT
   error_code,
@@ -126,6 +139,10 @@ async def payment_status(conn: AsyncConnection, since: datetime | None) -> list[
 
 async def method_usage(conn: AsyncConnection, since: datetime | None) -> list[dict[str, Any]]:
     return await rows(conn, METHOD_USAGE, since=since)
+
+
+async def payments_by_method(conn: AsyncConnection, since: datetime | None) -> list[dict[str, Any]]:
+    return await rows(conn, PAYMENTS_BY_METHOD, since=since)
 
 
 async def error_codes(conn: AsyncConnection, since: datetime | None) -> list[dict[str, Any]]:

@@ -128,7 +128,7 @@ async def forced_rls_tables(conn: AsyncConnection) -> list[str]:
 
 async def seed_queries(conn: AsyncConnection) -> dict[str, list[dict[str, Any]]]:
     """The monitoring report queries over all time, as JSON-safe rows (JSON round trip)."""
-    answers = {name: await query(conn, ALL_TIME) for name, (query, _, _) in SECTIONS.items()}
+    answers = {name: await query(conn, ALL_TIME) for name, (query, *_) in SECTIONS.items()}
     normal: dict[str, list[dict[str, Any]]] = json.loads(json.dumps(json_safe(answers)))
     return normal
 

@@ -37,7 +37,9 @@ async def _service_client(ctx: DoctorContext) -> AsyncIterator[httpx.AsyncClient
     from tender.runtime import Runtime
 
     try:
-        runtime = Runtime.build(ctx.settings, ctx.app_url)
+        # No access-log lines between the checks: the report is the output.
+        quiet = ctx.settings.model_copy(update={"monitor_enable_logging": False})
+        runtime = Runtime.build(quiet, ctx.app_url)
     except Exception:
         yield None
         return
@@ -86,7 +88,7 @@ def render(results: list[CheckResult], as_json: bool) -> None:
         typer.echo(json.dumps({"ok": ok, "checks": [r.__dict__ for r in results]}))
         return
     for r in results:
-        console.print(f"{MARKS[r.status]} {r.name}: {r.detail}", highlight=False, soft_wrap=True)
+        console.print(f"{MARKS[r.status]} {r.name}: {r.detail}", highlight=False)
     failed = sum(r.status == "fail" for r in results)
     console.print("[bold green]ready to go live[/]" if ok else f"[bold red]{failed} failing[/]")
 

@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 
+from tender import openapi
 from tender.auth.dependencies import ServiceCaller
-from tender.ops.switches import SwitchState
+from tender.ops.schemas import SwitchIn, SwitchList, SwitchOut
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/v1/ops", tags=["operations"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-class SwitchOut(BaseModel):
-    name: str
-    enabled: bool
-    source: str
-    reason: str | None = None
-    updated_by: str | None = None
-    updated_at: datetime | None = None
-
-    @classmethod
-    def of(cls, state: SwitchState) -> SwitchOut:
-        return cls(**state.__dict__)
-
-
-class SwitchIn(BaseModel):
-    enabled: bool
-    reason: str | None = Field(default=None, max_length=500)
-
-
-@router.get("/switches")
-async def list_switches(_: ServiceCaller, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/switches", response_model=SwitchList, responses=openapi.errors(openapi.SERVICE))
+async def list_switches(_: ServiceCaller, runtime: RuntimeDep) -> SwitchList:
     """Every kill switch with its effective value on this instance and where it comes from."""
     states = await runtime.switches.states()
-    return {"data": [SwitchOut.of(s).model_dump(mode="json") for s in states]}
+    return SwitchList(data=[SwitchOut.of(s) for s in states])
 
 
-@router.put("/switches/{name}")
+@router.put(
+    "/switches/{name}",
+    response_model=SwitchOut,
+    responses=openapi.errors(openapi.SERVICE, openapi.INPUT, {400: ("unknown_switch",)}),
+)
 async def set_switch(
     name: str, body: SwitchIn, caller: ServiceCaller, runtime: RuntimeDep
 ) -> SwitchOut:

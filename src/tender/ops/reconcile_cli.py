@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from tender.kit.since import HELP as SINCE_HELP
+from tender.kit.since import SinceError, window
 from tender.ops.operator import operator_target
 from tender.ops.reconcile import KINDS, Report, reconcile
 
 app = typer.Typer(help="Compare Tender's payments with Stripe's.")
 console = Console()
-UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+progress_console = Console(stderr=True)  # progress on stderr: stdout stays the result
 
 
 def parse_window(value: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)([mhd])", value.strip())
-    if not match:
-        raise typer.BadParameter("use a number and m, h or d (e.g. 24h)")
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+    """The --since window (kit.since grammar); one line and exit 2 when it is not one."""
+    try:
+        return window(value)
+    except SinceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _run(since: timedelta, fix: bool, show_progress: bool) -> Report:
@@ -34,8 +37,8 @@ async def _run(since: timedelta, fix: bool, show_progress: bool) -> Report:
         runtime = Runtime.build(target.settings, target.database.app_url)
         try:
             with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), console=console,
-                disable=not show_progress, transient=True,
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                console=progress_console, disable=not show_progress, transient=True,
             ) as bar:  # fmt: skip
                 task = bar.add_task("reading Stripe payment intents", total=None)
                 seen = 0
@@ -52,12 +55,15 @@ async def _run(since: timedelta, fix: bool, show_progress: bool) -> Report:
 
 @app.callback(invoke_without_command=True)
 def reconcile_command(
-    since: Annotated[str, typer.Option(help="Window, e.g. 30m, 24h, 7d.")] = "24h",
-    fix: Annotated[bool, typer.Option(help="Apply Stripe's truth (audited).")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    since: Annotated[str, typer.Option(help=f"Window: {SINCE_HELP}.")] = "24h",
+    fix: Annotated[
+        bool, typer.Option("--fix/--no-fix", help="Apply Stripe's truth (audited).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Report every difference; exit 1 if any is left unfixed."""
-    report = asyncio.run(_run(parse_window(since), fix, show_progress=not as_json))
+    span = parse_window(since)
+    report = asyncio.run(_run(span, fix, show_progress=not as_json))
     left = sum(report.count(k) for k in KINDS)
     if as_json:
         typer.echo(json.dumps({"checked": report.checked, "unfixed": left,
@@ -65,10 +71,8 @@ def reconcile_command(
     else:
         for d in report.drifts:
             mark = "[green]fixed[/]" if d.fixed else "[red]drift[/]"
-            console.print(
-                f"{mark} {d.kind}: payment={d.payment_id} intent={d.intent_id} "
-                f"tender={d.tender} stripe={d.stripe}", highlight=False, soft_wrap=True,
-            )  # fmt: skip
+            console.print(f"{mark} {d.kind}: tender={d.tender} stripe={d.stripe}", highlight=False)
+            console.print(f"      payment {d.payment_id}  intent {d.intent_id}", highlight=False)
         console.print(f"checked {report.checked}; {left} unfixed difference(s)")
     if left:
         raise typer.Exit(1)

@@ -8,10 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from tender import openapi
 from tender.auth.dependencies import CurrentUser
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
 from tender.orders import flows, service
-from tender.orders.schemas import CreateOrder
+from tender.orders.schemas import CanceledOrder, CreateOrder, OrderList, OrderOut
 from tender.payments import idempotency
 from tender.runtime import Runtime, get_runtime
 
@@ -19,10 +20,25 @@ router = APIRouter(
     prefix="/v1/orders", dependencies=[Depends(refuse_card_numbers)], tags=["orders"]
 )
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+USER = (openapi.USER, openapi.RATE_LIMITED)
+NOT_FOUND = {404: ("order_not_found",)}
 STATUSES = "pending|awaiting_payment|paid|canceled|expired|refunded|partially_refunded"
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderOut,
+    responses={
+        200: {"model": OrderOut, "description": "Replayed: the same Idempotency-Key's answer."},
+        **openapi.errors(
+            *USER,
+            openapi.BODY,
+            openapi.IDEMPOTENT,
+            {400: ("invalid_amount", "amount_out_of_range", "unsupported_currency")},
+        ),
+    },
+)
 async def create_order(
     body: CreateOrder, user: CurrentUser, runtime: RuntimeDep, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -33,7 +49,7 @@ async def create_order(
     return JSONResponse(result, status_code=status)
 
 
-@router.get("")
+@router.get("", response_model=OrderList, responses=openapi.errors(*USER, openapi.INPUT))
 async def list_orders(
     user: CurrentUser,
     runtime: RuntimeDep,
@@ -45,19 +61,37 @@ async def list_orders(
     assert user.user_id is not None
     async with runtime.db.transaction(user.db_context()) as conn:
         rows = await service.list_orders(
-            conn, user.user_id, status=status, limit=limit, offset=offset
+            conn, user.user_id, status=status, limit=limit + 1, offset=offset
         )
-    return {"data": [service.public(r) for r in rows], "limit": limit, "offset": offset}
+    return {
+        "data": [service.public(r) for r in rows[:limit]],
+        "limit": limit,
+        "offset": offset,
+        "has_more": len(rows) > limit,
+    }
 
 
-@router.get("/{order_id}")
+@router.get(
+    "/{order_id}",
+    response_model=OrderOut,
+    responses=openapi.errors(*USER, openapi.INPUT, NOT_FOUND),
+)
 async def get_order(order_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
     """One of the caller's orders (404 for anyone else's)."""
     async with runtime.db.transaction(user.db_context()) as conn:
         return service.public(await service.get_order(conn, order_id))
 
 
-@router.post("/{order_id}/cancel")
+@router.post(
+    "/{order_id}/cancel",
+    response_model=CanceledOrder,
+    responses=openapi.errors(
+        *USER,
+        openapi.BODY,
+        NOT_FOUND,
+        {409: ("order_not_cancelable",), 503: ("provider_unavailable",)},
+    ),
+)
 async def cancel_order(order_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
     """Cancel an unpaid order (its live payment is canceled too)."""
     return await flows.cancel_order(runtime, user, order_id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tender.config import Settings
 from tender.errors import Conflict, NotFound
 from tender.kit.money import check_amount, normalize_currency
+from tender.kit.times import iso
 from tender.orders import repository
 
 Order = dict[str, Any]
@@ -35,8 +36,8 @@ def public(order: Order) -> dict[str, Any]:
         "description": order["description"],
         "payment_method_type": order["payment_method_type"],
         "metadata": order["metadata"],
-        "created_at": order["created_at"].isoformat(),
-        "updated_at": order["updated_at"].isoformat(),
+        "created_at": iso(order["created_at"]),
+        "updated_at": iso(order["updated_at"]),
     }
 
 

@@ -106,7 +106,8 @@ async def confirm_payment(
             status = payment["status"]
             if payment_method is None and status == "requires_payment_method":
                 raise ValidationFailed(
-                    "Give payment_method (a Stripe PaymentMethod id) to confirm with.",
+                    "Give payment_method (a Stripe PaymentMethod id, pm_...) or saved_method_id "
+                    "(the id of a saved card from GET /v1/payment-methods) to confirm with.",
                     code="payment_method_required",
                 )
             attempt: Attempt | None = None

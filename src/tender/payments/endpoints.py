@@ -8,11 +8,24 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from tender import openapi
 from tender.auth.dependencies import CurrentUser, ServiceCaller
 from tender.errors import ValidationFailed
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
 from tender.payments import idempotency, offline, service
-from tender.payments.schemas import ConfirmPayment, CreatePaymentIntent, OfflinePayment
+from tender.payments.schemas import (
+    CONFIRM_RESPONSES,
+    CREATE_RESPONSES,
+    OFFLINE_RESPONSES,
+    ConfirmedPayment,
+    ConfirmPayment,
+    CreatePaymentIntent,
+    ExpiredOut,
+    OfflinePayment,
+    OfflinePaymentOut,
+    PaymentList,
+    PaymentOut,
+)
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(dependencies=[Depends(refuse_card_numbers)], tags=["payments"])
@@ -23,7 +36,12 @@ STATUSES = (
 )
 
 
-@router.post("/functions/v1/create-payment-intent", status_code=201)
+@router.post(
+    "/functions/v1/create-payment-intent",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=CREATE_RESPONSES,
+)
 async def create_payment_intent(
     body: CreatePaymentIntent,
     user: CurrentUser,
@@ -43,7 +61,9 @@ async def create_payment_intent(
     return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
 
-@router.post("/functions/v1/confirm-payment")
+@router.post(
+    "/functions/v1/confirm-payment", response_model=ConfirmedPayment, responses=CONFIRM_RESPONSES
+)
 async def confirm_payment(
     body: ConfirmPayment, user: CurrentUser, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -64,7 +84,11 @@ async def confirm_payment(
     return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
 
-@router.get("/v1/payments")
+@router.get(
+    "/v1/payments",
+    response_model=PaymentList,
+    responses=openapi.errors(openapi.USER, openapi.INPUT, openapi.RATE_LIMITED),
+)
 async def list_payments(
     user: CurrentUser,
     runtime: RuntimeDep,
@@ -73,17 +97,28 @@ async def list_payments(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """The caller's payments, newest first."""
-    data = await service.list_payments(runtime, user, status=status, limit=limit, offset=offset)
-    return {"data": data, "limit": limit, "offset": offset}
+    rows = await service.list_payments(runtime, user, status=status, limit=limit + 1, offset=offset)
+    return {"data": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
 
 
-@router.get("/v1/payments/{payment_id}")
+@router.get(
+    "/v1/payments/{payment_id}",
+    response_model=PaymentOut,
+    responses=openapi.errors(
+        openapi.USER, openapi.INPUT, {404: ("payment_not_found",)}, openapi.RATE_LIMITED
+    ),
+)
 async def get_payment(payment_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> dict[str, Any]:
     """One of the caller's payments."""
     return await service.get_payment(runtime, user, payment_id)
 
 
-@router.post("/v1/orders/{order_id}/offline-payment", status_code=201)
+@router.post(
+    "/v1/orders/{order_id}/offline-payment",
+    status_code=201,
+    response_model=OfflinePaymentOut,
+    responses=OFFLINE_RESPONSES,
+)
 async def choose_offline(
     order_id: UUID,
     body: OfflinePayment,
@@ -98,7 +133,15 @@ async def choose_offline(
     return JSONResponse(result, status_code=status)
 
 
-@router.post("/v1/payments/{payment_id}/mark-received")
+@router.post(
+    "/v1/payments/{payment_id}/mark-received",
+    response_model=OfflinePaymentOut,
+    responses=openapi.errors(
+        openapi.SERVICE,
+        openapi.INPUT,
+        {400: ("not_offline",), 404: ("payment_not_found",), 409: ("payment_not_pending",)},
+    ),
+)
 async def mark_received(
     payment_id: UUID, caller: ServiceCaller, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -106,7 +149,11 @@ async def mark_received(
     return await offline.mark_received(runtime, caller, payment_id)
 
 
-@router.post("/v1/payments/expire-offline")
+@router.post(
+    "/v1/payments/expire-offline",
+    response_model=ExpiredOut,
+    responses=openapi.errors(openapi.SERVICE),
+)
 async def expire_offline(caller: ServiceCaller, runtime: RuntimeDep) -> dict[str, int]:
     """Service role: expire offline payments past their deadline now."""
     return {"expired": await offline.expire_offline_payments(runtime.db)}

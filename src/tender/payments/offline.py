@@ -9,11 +9,13 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 
 from tender.auth.principal import Principal
+from tender.config import Settings
 from tender.db.engine import Database
 from tender.db.rls import DbContext
 from tender.errors import Conflict, NotFound, ValidationFailed
 from tender.kit.ids import bank_reference
 from tender.kit.money import to_major
+from tender.kit.times import iso
 from tender.methods import service as methods
 from tender.orders import service as orders
 from tender.payments import idempotency, repository, states
@@ -24,35 +26,88 @@ LIFETIME = {"cash_on_pickup": timedelta(days=3), "bank_transfer": timedelta(days
 OPERATION = "offline-payment"
 
 
-def instructions(payment: dict[str, Any]) -> dict[str, Any]:
+# Shown in development and test when BANK_TRANSFER_* is unset; production refuses to start
+# without real details (config.production_problems). The IBAN is the standard example one.
+TEST_BANK_ACCOUNT: dict[str, str | None] = {
+    "account_holder": "Tender Test Merchant (TEST DATA, not a real account)",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "account_number": None,
+    "routing_number": None,
+    "bank_name": "Test Bank (TEST DATA)",
+}
+
+
+def bank_account(settings: Settings) -> dict[str, str | None]:
+    """Where transfers go: the BANK_TRANSFER_* settings, or marked test data outside production."""
+    configured = {
+        "account_holder": settings.bank_transfer_account_holder,
+        "iban": settings.bank_transfer_iban,
+        "bic": settings.bank_transfer_bic,
+        "account_number": settings.bank_transfer_account_number,
+        "routing_number": settings.bank_transfer_routing_number,
+        "bank_name": settings.bank_transfer_bank_name,
+    }
+    if configured["account_holder"] or settings.is_production:
+        return configured
+    return dict(TEST_BANK_ACCOUNT)
+
+
+def _account_text(account: dict[str, str | None]) -> str:
+    parts = [f"account holder {account['account_holder']}"]
+    if account["iban"]:
+        parts.append(f"IBAN {account['iban']}")
+    if account["bic"]:
+        parts.append(f"BIC {account['bic']}")
+    if account["account_number"]:
+        parts.append(f"account number {account['account_number']}")
+    if account["routing_number"]:
+        parts.append(f"routing number {account['routing_number']}")
+    return ", ".join(parts)
+
+
+def instructions(payment: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """What the customer must do to complete an offline payment."""
     amount = f"{to_major(payment['amount'], payment['currency'])} {payment['currency'].upper()}"
-    deadline = payment["expires_at"].isoformat() if payment["expires_at"] else None
+    deadline = iso(payment["expires_at"])
+    common = {
+        "amount": payment["amount"],
+        "currency": payment["currency"],
+        "amount_display": amount,
+        "pay_before": deadline,
+    }
     if payment["method_type"] == "bank_transfer":
+        account = bank_account(settings)
         text = (
-            f"Transfer {amount} to the account below and quote the reference "
+            f"Transfer {amount} to {_account_text(account)}, quoting the reference "
             f"{payment['bank_reference']} exactly, before {deadline}."
         )
         return {
             "type": "bank_transfer",
+            **common,
             "reference": payment["bank_reference"],
-            "amount": payment["amount"],
-            "currency": payment["currency"],
-            "pay_before": deadline,
+            "bank_account": account,
             "text": text,
         }
     return {
         "type": "cash_on_pickup",
-        "amount": payment["amount"],
-        "currency": payment["currency"],
-        "pay_before": deadline,
+        **common,
         "text": f"Pay {amount} in cash when you pick up your order, before {deadline}.",
     }
 
 
-def offline_view(payment: dict[str, Any]) -> dict[str, Any]:
+def offline_view(payment: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """A payment plus its instructions."""
-    return {**public(payment), "instructions": instructions(payment)}
+    return {**public(payment), "instructions": instructions(payment, settings)}
+
+
+def _never_reached_stripe(payment: dict[str, Any]) -> bool:
+    """A card payment whose PaymentIntent was never created (or never answered)."""
+    return (
+        payment["method_type"] == "card"
+        and payment["stripe_payment_intent_id"] is None
+        and payment["status"] == "pending"
+    )
 
 
 async def choose_offline(
@@ -78,6 +133,11 @@ async def choose_offline(
                         return claim.answer()
                 order = await orders.payable_order(conn, order_id)
                 payment = await repository.open_payment_for_order(conn, order_id)
+                if payment is not None and _never_reached_stripe(payment):
+                    # The card start failed (503 provider_unavailable: no client_secret was
+                    # given out, nothing can be confirmed): the fallback replaces it.
+                    await repository.set_status(conn, payment["id"], "canceled")
+                    payment = None
                 if payment is not None and payment["method_type"] != method_type:
                     raise Conflict(
                         f"This order already has a {payment['method_type']} payment.",
@@ -100,7 +160,7 @@ async def choose_offline(
                         expires_at=datetime.now(UTC) + LIFETIME[method_type],
                     )
                     await orders.follow_payment(conn, order_id, "pending", method_type)
-                body = offline_view(payment)
+                body = offline_view(payment, runtime.settings)
                 if key is not None:
                     await idempotency.finish(conn, user, key, 201, body)
             runtime.recorder.payment(method_type, "created")
@@ -120,7 +180,7 @@ async def mark_received(runtime: Runtime, principal: Principal, payment_id: UUID
         if payment["method_type"] == "card":
             raise ValidationFailed("Card payments complete through Stripe.", code="not_offline")
         if payment["status"] in states.PAID:
-            return offline_view(payment)
+            return offline_view(payment, runtime.settings)
         if payment["status"] != "pending":
             raise Conflict(
                 f"This payment is {payment['status']} and cannot be marked received.",
@@ -134,7 +194,7 @@ async def mark_received(runtime: Runtime, principal: Principal, payment_id: UUID
             {"status": payment["status"]}, {"status": "succeeded"},
         )  # fmt: skip
     runtime.recorder.payment(updated["method_type"], "succeeded")
-    return offline_view(updated)
+    return offline_view(updated, runtime.settings)
 
 
 async def expire_offline_payments(db: Database, now: datetime | None = None) -> int:

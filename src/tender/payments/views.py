@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+from tender.kit.times import iso as _iso
 
 
 def public(payment: dict[str, Any]) -> dict[str, Any]:

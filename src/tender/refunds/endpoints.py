@@ -2,41 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
+from tender import openapi
 from tender.auth.dependencies import ServiceCaller
 from tender.errors import ValidationFailed
 from tender.refunds import service
+from tender.refunds.schemas import RefundCreated, RefundIn, RefundList, RefundOut
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-class RefundIn(BaseModel):
-    payment_id: UUID
-    amount: int | None = Field(default=None, ge=1, le=99_999_999, description="Minor units.")
-    reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
-
-
-class RefundOut(BaseModel):
-    id: UUID
-    payment_id: UUID
-    amount: int
-    currency: str
-    status: str
-    reason: str | None
-    stripe_refund_id: str | None
-    created_at: datetime
-
-
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RefundCreated,
+    responses={
+        200: {
+            "model": RefundCreated,
+            "description": "Replayed (header `Idempotent-Replayed: true`): the same key's refund.",
+        },
+        **openapi.errors(
+            openapi.SERVICE,
+            openapi.INPUT,
+            {
+                400: ("idempotency_key_missing",),
+                404: ("payment_not_found",),
+                409: (
+                    "idempotency_key_reused",
+                    "payment_not_refundable",
+                    "refund_exceeds_captured",
+                ),
+                503: ("provider_unavailable",),
+            },
+        ),
+    },
+)
 async def create_refund(
     body: RefundIn,
     caller: ServiceCaller,
@@ -67,10 +74,17 @@ async def create_refund(
     return JSONResponse(content, status_code=result.status_code, headers=headers)
 
 
-@router.get("")
+@router.get(
+    "",
+    response_model=RefundList,
+    responses=openapi.errors(openapi.SERVICE, openapi.INPUT, {404: ("payment_not_found",)}),
+)
 async def list_refunds(
     payment_id: UUID, caller: ServiceCaller, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """A payment's refunds, oldest first."""
     rows = await service.list_refunds(runtime, caller, payment_id)
-    return {"data": [RefundOut.model_validate(r).model_dump(mode="json") for r in rows]}
+    return {
+        "data": [RefundOut.model_validate(r).model_dump(mode="json") for r in rows],
+        "has_more": False,
+    }

@@ -12,14 +12,15 @@ SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
-# Swagger UI (development only) loads its script and styles from a CDN.
+# Swagger UI and ReDoc (development only) load their scripts, styles and fonts from CDNs.
 DOCS_CSP = (
     "default-src 'self'; connect-src 'self' https://api.stripe.com; "
     "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com"
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly"
 )
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 def _encode(headers: dict[str, str]) -> RawHeaders:
