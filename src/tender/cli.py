@@ -6,7 +6,9 @@ import asyncio
 from typing import Annotated
 from uuid import UUID
 
+import click
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 
 from tender.config import Settings
@@ -21,7 +23,21 @@ from tender.ops.reconcile_cli import app as reconcile_app
 from tender.ops.switch_cli import app as switch_app
 from tender.webhooks.cli import app as webhooks_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
+
+class _Tender(TyperGroup):
+    """Remembers the sub-command's arguments, so the summary line can stay out of `--help`."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["tender.args"] = rest
+        return name, command, rest
+
+
+app = typer.Typer(
+    cls=_Tender, no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database helpers.")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
@@ -38,7 +54,8 @@ QUIET = {"serve", "migrate", "db", None}  # they say where they are themselves
 @app.callback()
 def talks_to(ctx: typer.Context) -> None:
     """One line on stderr: which Stripe and which database this command talks to."""
-    if ctx.invoked_subcommand in QUIET or ctx.resilient_parsing:
+    args = ctx.meta.get("tender.args", [])
+    if ctx.invoked_subcommand in QUIET or ctx.resilient_parsing or "--help" in args:
         return
     try:
         settings = with_development_defaults(Settings())
@@ -54,7 +71,8 @@ def talks_to(ctx: typer.Context) -> None:
         database = status(settings).where
     except Exception as exc:  # never let the one-line summary stop the command itself
         database = f"unknown ({type(exc).__name__})"
-    typer.echo(f"tender: stripe {stripe}; database {database}", err=True)
+    typer.echo(f"tender: stripe {stripe}", err=True)
+    typer.echo(f"tender: database {database}", err=True)
 
 
 @app.command(short_help="Start Tender: database, migrations, offline Stripe, API.")
@@ -154,5 +172,5 @@ def main() -> None:
     try:
         app()
     except TenderError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
+        console.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         raise SystemExit(2) from None

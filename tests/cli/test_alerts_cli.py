@@ -41,7 +41,7 @@ def test_without_the_service_its_rules_say_they_need_it(
     env = {**_env(database_urls, CLOSED), "STRIPE_API_BASE": stripe_emulator}
     result = CliRunner().invoke(cli, ["alerts", "check", "--json"], env=env)
     assert result.exit_code in (0, 1), result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert body["source"].startswith("the database (no answer from http://127.0.0.1:9")
     by_name = {a["alert"]: a for a in body["alerts"]}
     assert len(by_name) == 8
@@ -55,7 +55,7 @@ def test_without_the_service_its_rules_say_they_need_it(
     assert "4 rules need the service" in " ".join(human.output.split())
     assert "stripe_api_error_rate_high" in human.output  # folded, never cut with "…"
     assert "…" not in human.output
-    assert max(len(line) for line in human.output.splitlines()) <= 80
+    assert max(len(line) for line in human.stdout.splitlines()) <= 80
 
 
 @pytest.fixture

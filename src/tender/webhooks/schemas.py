@@ -10,4 +10,13 @@ class WebhookAck(BaseModel):
 
     received: bool
     duplicate: bool | None = Field(default=None, description="Already stored: not re-applied.")
-    status: str | None = Field(default=None, examples=["processed"])
+    status: str | None = Field(
+        default=None,
+        examples=["processed"],
+        description="`processed`, `queued` (a worker applies it), `failed` or `rejected`.",
+    )
+    reason: str | None = Field(
+        default=None,
+        examples=["not_utf8"],
+        description="Why a validly signed event was stored as `rejected` (never retried).",
+    )
