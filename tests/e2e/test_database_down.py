@@ -8,28 +8,24 @@ The service reaches the real PostgreSQL through a loopback TCP proxy the test ca
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 import pytest
+from bench.endpoint_requests import endpoint_request, every_endpoint
+from bench.tcpproxy import TcpProxy
 from sqlalchemy.engine import make_url
 
 from tender.config import Settings
 from tender.db.engine import Database
 from tender.payments.recheck import recheck_processing
 from tender.runtime import Runtime
-from tests.conftest import WEBHOOK_SECRET, bearer
+from tests.conftest import JWT_SECRET, WEBHOOK_SECRET, bearer
 from tests.e2e.conftest import card, charges
-from tests.e2e.dbproxy import TcpProxy
 from tests.e2e.faulty import CONFIRM, CREATE, count, elapsed, fault, payment_row, tender_with
 
-SERVICE = bearer(None, role="service_role", extra={"sub": "ops-desk"})
 # Endpoints that never need the database: they must still not answer 500.
 NO_DATABASE = {"/livez", "/v1/me", "/openapi.json", "/docs", "/metrics"}
 # Health probes report the database down in their own shape (503, not an error body).
@@ -54,71 +50,11 @@ async def behind_proxy(
         yield pair
 
 
-def _signed_event() -> tuple[bytes, str]:
-    obj = {"id": "pi_unknown_db_down", "object": "payment_intent", "status": "succeeded"}
-    event = {
-        "id": f"evt_{uuid4().hex}",
-        "type": "payment_intent.succeeded",
-        "created": int(time.time()),
-        "data": {"object": obj},
-    }
-    payload = json.dumps(event).encode()
-    stamp = int(time.time())
-    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return payload, f"t={stamp},v1={mac.hexdigest()}"
-
-
-def _request(method: str, path: str) -> dict[str, Any]:
-    """A request to `path` that passes auth and validation, so it reaches the database."""
-    some = str(uuid4())
-    path = path.format(
-        payment_id=some, order_id=some, method_id=some, name="accept_new_payments"
-    ).replace("/v1/reports/{name}", "/v1/reports/payment-status")
-    if path.startswith("/v1/reports/"):
-        path = "/v1/reports/payment-status"
-    headers = {**bearer(uuid4()), "Idempotency-Key": f"k-{some}"}
-    if (
-        path.startswith(("/v1/ops", "/v1/refunds", "/v1/reports", "/v1/alerts"))
-        or path in ("/v1/payments/expire-offline",)
-        or path.endswith("/mark-received")
-    ):
-        headers = {**SERVICE, "Idempotency-Key": f"k-{some}"}
-    params: dict[str, Any] = {}
-    body: Any = None
-    if path == "/v1/refunds":
-        body = {"payment_id": some} if method == "POST" else None
-        params = {} if method == "POST" else {"payment_id": some}
-    bodies: dict[str, Any] = {
-        CREATE: {"amount": 2500, "currency": "usd"},
-        CONFIRM: {"payment_id": some, "payment_method": "pm_card_visa"},
-        "/v1/orders": {"amount": 2500, "currency": "usd"},
-        f"/v1/orders/{some}/offline-payment": {"method": "cash_on_pickup"},
-        "/v1/ops/switches/accept_new_payments": {"enabled": True, "reason": "test"},
-        "/v1/payment-methods": {"payment_method_id": "pm_card_visa"},
-    }
-    if method in ("POST", "PUT"):
-        body = bodies.get(path, body)
-    request: dict[str, Any] = {"method": method, "url": path, "headers": headers}
-    if params:
-        request["params"] = params
-    if path == "/functions/v1/stripe-webhook":
-        payload, signature = _signed_event()
-        request.update(content=payload, headers={"Stripe-Signature": signature})
-    elif body is not None:
-        request["json"] = body
-    return request
-
-
-async def _every_endpoint(api: httpx.AsyncClient) -> list[tuple[str, str]]:
-    paths = (await api.get("/openapi.json")).json()["paths"]
-    return [(m.upper(), p) for p, ops in paths.items() for m in ops]
-
-
 async def test_every_endpoint_answers_503_database_unavailable_while_the_database_is_cut(
     behind_proxy: tuple[Runtime, httpx.AsyncClient], proxy: TcpProxy, user_id: UUID
 ) -> None:
     _, api = behind_proxy
-    routes = await _every_endpoint(api)
+    routes = await every_endpoint(api)
     assert len(routes) > 25
     # Warm up: the pool holds live connections, the kill switches are cached.
     warm = await api.post(CREATE, json={"amount": 2500, "currency": "usd"}, headers=bearer(user_id))
@@ -126,7 +62,10 @@ async def test_every_endpoint_answers_503_database_unavailable_while_the_databas
     await proxy.cut()
     seen: dict[str, int] = {}
     for method, path in routes:
-        resp, seconds = await elapsed(api.request(**_request(method, path)))
+        request = endpoint_request(
+            method, path, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET
+        )
+        resp, seconds = await elapsed(api.request(**request))
         seen[f"{method} {path}"] = resp.status_code
         assert resp.status_code < 500 or resp.status_code == 503, (method, path, resp.text)
         assert seconds < 3.0, (method, path, seconds)

@@ -209,3 +209,54 @@ async def test_stripe_refusing_connections_is_503_and_the_payment_stays_open(
     assert seconds < test_settings.payment_time_budget_seconds
     sql = "SELECT count(*) FROM payments WHERE user_id = :u AND status = 'pending'"
     assert await count(owner_db, sql, u=user_id) == 1
+
+
+async def test_canceling_the_order_cancels_the_intent_stripe_made_unbeknown(
+    test_settings: Settings,
+    database_urls: tuple[str, str],
+    control: httpx.AsyncClient,
+    stripe_admin: Any,
+    owner_db: Database,
+    user_id: UUID,
+) -> None:
+    """The create's answer never came back, the customer gives up: canceling the order finds
+    the intent Stripe made (by metadata), cancels it and links it; nothing is left live."""
+    auth = bearer(user_id)
+    async with tender_with(
+        test_settings, database_urls[1], stripe_timeout_seconds=0.3, payment_time_budget_seconds=1.0
+    ) as (_, api):
+        order = (await api.post("/v1/orders", json=BODY, headers=auth)).json()
+        await fault(control, CREATE_PATH, methods=["POST"], latency_ms=1500)
+        first = await api.post(CREATE, json={"order_id": order["id"]}, headers=auth)
+        assert first.status_code == 503, first.text
+        await asyncio.sleep(1.7)
+        await control.delete("/_test/faults")
+        canceled = await api.post(f"/v1/orders/{order['id']}/cancel", headers=auth)
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "canceled"
+    (intent,) = await _intents_of(stripe_admin, user_id)
+    assert intent.status == "canceled"
+    assert await _each_intent_linked_once(stripe_admin, owner_db, user_id) == 1
+    sql = "SELECT count(*) FROM payments WHERE stripe_payment_intent_id = :pi AND status = :s"
+    assert await count(owner_db, sql, pi=intent.id, s="canceled") == 1
+
+
+async def test_canceling_an_order_whose_create_never_reached_stripe(
+    test_settings: Settings,
+    database_urls: tuple[str, str],
+    control: httpx.AsyncClient,
+    owner_db: Database,
+    user_id: UUID,
+) -> None:
+    auth = bearer(user_id)
+    async with tender_with(test_settings, database_urls[1]) as (_, api):
+        order = (await api.post("/v1/orders", json=BODY, headers=auth)).json()
+        await fault(control, CREATE_PATH, methods=["POST"], fail_next=3, fail_mode="429")
+        assert (
+            await api.post(CREATE, json={"order_id": order["id"]}, headers=auth)
+        ).status_code == 503
+        await control.delete("/_test/faults")
+        canceled = await api.post(f"/v1/orders/{order['id']}/cancel", headers=auth)
+    assert canceled.status_code == 200, canceled.text
+    sql = "SELECT count(*) FROM payments WHERE order_id = :o AND status = 'canceled'"
+    assert await count(owner_db, sql, o=order["id"]) == 1

@@ -61,6 +61,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         connect_timeout: float = 3.0,
+        pool_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
@@ -68,7 +69,9 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_recycle=1800,
-            pool_timeout=connect_timeout,
+            # A refused or unreachable server fails within `connect_timeout`; waiting for a
+            # free pooled connection under load may take longer before it is a 503.
+            pool_timeout=pool_timeout,
             connect_args={
                 "server_settings": {"application_name": "tender"},
                 "timeout": connect_timeout,

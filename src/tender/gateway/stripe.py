@@ -99,7 +99,8 @@ def _failure(exc: stripe.StripeError) -> StripeFailure:
         stripe_code=code,
         decline_code=decline,
         stripe_message=getattr(err, "message", None) or str(exc.user_message or ""),
-        request_id=exc.request_id,
+        # A replayed answer names the request that made it: one error row per real attempt.
+        request_id=(exc.headers or {}).get("original-request") or exc.request_id,
         intent=as_dict(intent) if intent is not None else None,
         is_card_error=isinstance(exc, stripe.CardError),
     )

@@ -210,7 +210,7 @@ async def open_payment(conn: Any, order_id: UUID) -> Payment | None:
 
 
 async def cancel_offline(conn: Any, payment_id: UUID) -> Payment:
-    """Cancel a pending offline payment (its order is being canceled in this transaction)."""
+    """Cancel a pending payment Stripe holds nothing for (offline, or card with no intent)."""
     return await repository.set_status(conn, payment_id, "canceled")
 
 

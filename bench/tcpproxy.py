@@ -1,5 +1,5 @@
-"""A TCP proxy on loopback in front of the real PostgreSQL, so a test can cut the database
-under a running service (refuse new connections, drop open ones) and bring it back."""
+"""A TCP proxy on loopback in front of the real PostgreSQL, so a test or a benchmark can cut
+the database under a running service (refuse new connections, drop open ones), restore it."""
 
 from __future__ import annotations
 
