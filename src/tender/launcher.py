@@ -9,6 +9,7 @@ where the parts are.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import socket
@@ -96,6 +97,12 @@ def _die_with_parent() -> None:
 @contextmanager
 def offline_stripe(settings: Settings, *, reset: bool = False) -> Iterator[tuple[str, int]]:
     """Run the test mode in its own process (durable state in DATA_DIR/testmode)."""
+    if importlib.util.find_spec(TESTMODE_MODULE) is None:  # looked up, never imported
+        raise ConfigurationError(
+            "The offline Stripe test mode is not installed here (it is a development tool: "
+            "`make run` installs it, or `pip install -e testmode`). Set STRIPE_SECRET_KEY and "
+            "STRIPE_PUBLISHABLE_KEY to use Stripe itself."
+        )
     port = free_port()
     cmd = [sys.executable, "-m", TESTMODE_MODULE, "--port", str(port)]
     cmd += ["--state-dir", str(settings.data_dir / "testmode")]
