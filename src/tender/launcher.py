@@ -41,7 +41,7 @@ from tender.webhooks.registration import register_endpoint
 DEMO_USER = UUID("00000000-0000-4000-8000-000000000001")
 TESTMODE_MODULE = "tender_testmode"  # started as a process, reached over HTTP only
 TESTMODE_SECRET_ENV = "STRIPE_TESTMODE_WEBHOOK_SECRET"  # never on a command line
-STOP_SECONDS = 4.0
+STOP_SECONDS = 3.0  # API and test mode each; the database has its own (db/embedded.py)
 
 
 @dataclass
