@@ -34,6 +34,11 @@ def find_project(start: Path | None = None) -> Path | None:
     return None
 
 
+def _project_env() -> Path:
+    root = find_project()
+    return (root if root is not None else PROJECT_ROOT) / ".env"
+
+
 def default_data_dir() -> Path:
     """DATA_DIR's default: the project's `.tender`, from any folder inside it."""
     root = find_project()
@@ -50,7 +55,10 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Everything Tender reads from its environment. Secrets are SecretStr: never printed."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # `.env` in the working folder, else the project's (commands run from any of its folders).
+    model_config = SettingsConfigDict(
+        env_file=(_project_env(), ".env"), extra="ignore", case_sensitive=False
+    )
 
     environment: Environment = Environment.development
     log_level: str = "info"

@@ -9,6 +9,7 @@ where the parts are.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import socket
@@ -40,7 +41,7 @@ from tender.webhooks.registration import register_endpoint
 DEMO_USER = UUID("00000000-0000-4000-8000-000000000001")
 TESTMODE_MODULE = "tender_testmode"  # started as a process, reached over HTTP only
 TESTMODE_SECRET_ENV = "STRIPE_TESTMODE_WEBHOOK_SECRET"  # never on a command line
-STOP_SECONDS = 4.0
+STOP_SECONDS = 3.0  # API and test mode each; the database has its own (db/embedded.py)
 
 
 @dataclass
@@ -96,6 +97,12 @@ def _die_with_parent() -> None:
 @contextmanager
 def offline_stripe(settings: Settings, *, reset: bool = False) -> Iterator[tuple[str, int]]:
     """Run the test mode in its own process (durable state in DATA_DIR/testmode)."""
+    if importlib.util.find_spec(TESTMODE_MODULE) is None:  # looked up, never imported
+        raise ConfigurationError(
+            "The offline Stripe test mode is not installed here (it is a development tool: "
+            "`make run` installs it, or `pip install -e testmode`). Set STRIPE_SECRET_KEY and "
+            "STRIPE_PUBLISHABLE_KEY to use Stripe itself."
+        )
     port = free_port()
     cmd = [sys.executable, "-m", TESTMODE_MODULE, "--port", str(port)]
     cmd += ["--state-dir", str(settings.data_dir / "testmode")]

@@ -180,3 +180,13 @@ async def test_durable_state_stays_bounded_and_reset_clears_it(tmp_path: Path) -
     assert (folder / "journal.jsonl").read_text() == ""
     async with running_emulator(config) as url, httpx.AsyncClient(base_url=url) as control:
         assert (await control.get("/_test/stats")).json()["objects"]["customer"] == 0
+
+
+async def test_one_test_mode_per_state_folder(tmp_path: Path) -> None:
+    config = EmulatorConfig(port=0, state_dir=tmp_path / "state")
+    async with running_emulator(config):
+        with pytest.raises(RuntimeError, match="another test mode is using"):
+            async with running_emulator(config):
+                pass
+    async with running_emulator(config):  # released by the clean stop
+        pass

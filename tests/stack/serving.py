@@ -114,6 +114,13 @@ def leave_nothing_running(project: Path) -> None:
     EmbeddedPostgres(project / ".tender" / "pgdata").shutdown()
 
 
+def _why(log: Path, data_dir: Path) -> str:
+    """The end of serve's output and of PostgreSQL's own log."""
+    pg_log = data_dir / "pgdata" / "log"
+    pg = pg_log.read_text()[-2000:] if pg_log.exists() else "(no postgres log)"
+    return log.read_text()[-1500:] + "\n--- postgres log ---\n" + pg
+
+
 def serve(project: Path, log: Path) -> Served:
     """`tender serve` on a free port in `project` (its data in project/.tender)."""
     port = free_port()
@@ -130,7 +137,7 @@ def serve(project: Path, log: Path) -> Served:
     served = Served(proc, data_dir, port)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
+        assert proc.poll() is None, _why(log, data_dir)
         with suppress(OSError, ValueError, httpx.TransportError):
             served.stack = json.loads((data_dir / "stack.json").read_text())
             if httpx.get(served.api + "/livez", timeout=2).status_code == 200:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,8 @@ def test_db_commands_without_a_running_stack(tmp_path: Path) -> None:
     assert "not running" in url.stderr
     assert url.stdout == ""
 
+    # A stale postmaster.pid naming a live process that is not PostgreSQL (a reused pid).
+    (data / "pgdata" / "postmaster.pid").write_text(f"{os.getpid()}\n{data / 'pgdata'}\n")
     shell = tender("db", "psql", "-At", "-c", "SELECT 40 + 2", cwd=project)
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.strip() == "42"

@@ -30,7 +30,7 @@ NO_PGSERVER = (
     "(it exists for CPython 3.11 and 3.12). Set DATABASE_URL to a PostgreSQL server instead, "
     "e.g. DATABASE_URL=postgresql://postgres@127.0.0.1:5432/tender"
 )
-STOP_SECONDS = 6
+STOP_SECONDS = 4  # pg_ctl stop -m fast; then SIGQUIT, SIGKILL (1 s each)
 
 
 def _pgserver() -> Any:
@@ -55,6 +55,27 @@ def _is_postgres(pid: int) -> bool:
             return False
         return True  # no /proc (macOS): trust that the pid is alive
     return name.startswith(("postgres", "postmaster"))
+
+
+def _leftovers(pgdata: Path) -> list[int]:
+    """PostgreSQL processes still working in `pgdata` (every one of them chdirs there):
+    backends or helpers a killed postmaster left behind, which keep the old shared memory."""
+    target = str(pgdata.resolve())
+    found: list[int] = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError):
+            if os.readlink(entry / "cwd") == target and _is_postgres(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def _end_leftovers(pgdata: Path) -> None:
+    for pid in _leftovers(pgdata):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while _leftovers(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 class EmbeddedPostgres:
@@ -85,17 +106,34 @@ class EmbeddedPostgres:
         """Start (or attach to) the server and return its superuser libpq URL."""
         pgserver = _pgserver()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.running_pid() is None:
-            with contextlib.suppress(FileNotFoundError):  # stale: its process is gone
-                (self.data_dir / "postmaster.pid").unlink()
-            self.started_here = True
-        get_server: Any = pgserver.get_server
-        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            warnings.simplefilter("ignore")
-            self._server = get_server(self.data_dir, cleanup_mode=None)  # we stop it ourselves
+        for attempt in (1, 2):  # once more after clearing what a failed start left
+            if self.running_pid() is None:
+                self._clear_stale()
+                self.started_here = True
+            try:
+                self._server = self._get_server(pgserver)
+                break
+            except subprocess.CalledProcessError:
+                instances: dict[Path, Any] = pgserver.postgres_server.PostgresServer._instances
+                instances.pop(self.data_dir.resolve(), None)  # the failed handle is cached
+                if attempt == 2:
+                    raise
+                log.warning("embedded postgresql did not start; clearing leftovers, retrying")
+                self.shutdown()
         url: str = self._server.get_uri()
         log.info("embedded postgresql ready in %s", self.data_dir)
         return url
+
+    def _clear_stale(self) -> None:
+        """No postmaster runs: its pid file (if any) is stale, its helpers must go."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.data_dir / "postmaster.pid").unlink()
+        _end_leftovers(self.data_dir)
+
+    def _get_server(self, pgserver: Any) -> Any:
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            return pgserver.get_server(self.data_dir, cleanup_mode=None)  # we stop it ourselves
 
     def stop(self, *, force: bool = False) -> None:
         """Stop the server if this process started it (or `force`: `tender serve`'s stop)."""
@@ -109,6 +147,7 @@ class EmbeddedPostgres:
         """Stop whatever server runs on this folder now, within STOP_SECONDS + 2 s."""
         pid = self.running_pid()
         if pid is None:
+            _end_leftovers(self.data_dir)
             return
         pg_ctl = Path(_pgserver().__file__).parent / "pginstall" / "bin" / "pg_ctl"
         cmd = [str(pg_ctl), "-D", str(self.data_dir), "-m", "fast", "-w", "-t", str(STOP_SECONDS)]
@@ -126,12 +165,13 @@ class EmbeddedPostgres:
         deadline = time.monotonic() + 1.0
         for sig in (signal.SIGQUIT, signal.SIGKILL):  # immediate shutdown, then the hard way
             if not _is_postgres(pid):
-                return
+                break
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
             while _is_postgres(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             deadline = time.monotonic() + 1.0
+        _end_leftovers(self.data_dir)
 
     def _forget(self) -> None:
         """Drop pgserver's cached handle, so a later start in this process checks again."""

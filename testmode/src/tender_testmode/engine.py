@@ -49,8 +49,8 @@ class Emulator:
         self.journal: Journal | None = None
         if config.state_dir is not None:
             self.journal = Journal(config.state_dir)
+            self.journal.claim()
             if config.reset:
-                self.journal.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
                 self.journal.compact(self)
             else:
                 self.journal.load(self)

@@ -14,6 +14,7 @@ is compacted again when it outgrows the snapshot, so the files stay bounded like
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -60,12 +61,23 @@ class Journal:
         self._file: IO[str] | None = None
         self._journal_bytes = 0
         self._snapshot_bytes = 0
+        self._lock: int | None = None
 
     # Start and stop
 
+    def claim(self) -> None:
+        """One test mode per folder: a second one would interleave its writes with ours."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = _open_private(self.folder / "lock", os.O_WRONLY | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"another test mode is using {self.folder}") from None
+        self._lock = fd
+
     def load(self, em: Emulator) -> int:
         """Read the snapshot and the journal into ``em``; then compact. Returns lines read."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         count = 0
         for name in (SNAPSHOT, JOURNAL):
             for line in self._lines(self.folder / name):
@@ -80,6 +92,9 @@ class Journal:
             self.compact(em)
             self._file.close()
             self._file = None
+        if self._lock is not None:
+            os.close(self._lock)  # releases the claim
+            self._lock = None
 
     def reset(self, em: Emulator) -> None:
         """Forget everything (``--reset`` and ``POST /_test/reset``)."""
