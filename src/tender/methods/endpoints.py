@@ -21,11 +21,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 @router.get("/v1/client-config")
 async def client_config(runtime: RuntimeDep) -> dict[str, Any]:
-    """What a client app needs: the publishable key and the enabled methods, nothing else."""
+    """What a client app needs: the publishable key, Stripe.js's address, the enabled methods."""
     key = runtime.settings.stripe_publishable_key
     return {
         "publishable_key": key.get_secret_value() if key else None,
         "enabled_methods": await service.enabled_methods(runtime),
+        "stripe_js_url": runtime.settings.stripe_js_url,
     }
 
 
