@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         default=None, description="Public address for checkout links; unset: the request's."
     )
+    bank_transfer_account: str | None = Field(
+        default=None,
+        description="Where customers send bank transfers, as shown to them (name, IBAN, BIC).",
+    )
     console_link_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="How long a `tender console` link is valid."
     )

@@ -19,6 +19,8 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
+from tender.config import Settings
+from tender.runtime import Runtime
 from tests.conftest import REPO, bearer
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,6 +37,18 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "docs" / "screenshots"
 FAILURES = REPO / "tests" / "browser" / "failures"
 PHONE = {"width": 390, "height": 844}
+BANK_ACCOUNT = "Tender Test Ltd, IBAN GB33 BUKB 2020 1555 5555 55, BIC BUKBGB22"
+
+
+@pytest.fixture
+async def runtime(
+    test_settings: Settings, database_urls: tuple[str, str]
+) -> AsyncIterator[Runtime]:
+    """The shared test settings plus the bank account the checkout page shows."""
+    settings = test_settings.model_copy(update={"bank_transfer_account": BANK_ACCOUNT})
+    rt = Runtime.build(settings, database_urls[1])
+    yield rt
+    await rt.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -66,6 +66,7 @@ async def session_view(runtime: Runtime, session: SessionRow) -> dict[str, Any]:
         },
         "enabled_methods": await methods.enabled_methods(runtime),
         "maintenance": bool(switches.get("payment_maintenance", False)),
+        "bank_transfer_account": runtime.settings.bank_transfer_account,
         "payment": payment_view(live) if live is not None else None,
     }
 

@@ -296,11 +296,12 @@
     });
   }
 
-  function showReceipt(title, rows, message) {
+  function showReceipt(title, rows, message, note) {
     ["pay", "notice", "processing"].forEach(function (id) { show(id, false); });
     text("receipt-title", title);
     facts(rows);
     text("receipt-text", message || "");
+    text("receipt-note", note || "You can close this page.");
     show("receipt", true);
     document.title = title;
     $("receipt-title").setAttribute("tabindex", "-1");
@@ -308,6 +309,9 @@
   }
 
   function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+  function day(iso) {
+    return iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: "long" }) : "";
+  }
 
   function receiptForCard(payment) {
     var card = state.cardInfo;
@@ -320,14 +324,27 @@
   }
 
   function receiptForOffline(payment) {
-    var instructions = payment.instructions || {};
-    var bank = payment.method_type === "bank_transfer";
-    showReceipt(bank ? "Bank transfer details" : "Order reserved: pay on pickup", [
-      ["Amount", money(payment.amount, payment.currency)],
-      ["Reference", instructions.reference || payment.bank_reference],
-      ["Pay before", when(instructions.pay_before)],
+    var info = payment.instructions || {};
+    var amount = money(payment.amount, payment.currency);
+    var keep = "You can close this page. Keep the reference above for your records.";
+    if (payment.method_type === "bank_transfer") {
+      var account = state.bankAccount;
+      showReceipt("Bank transfer details", [
+        ["Amount", amount],
+        ["Pay to", account || "the account in your order confirmation"],
+        ["Reference", info.reference || payment.bank_reference],
+        ["Pay before", day(info.pay_before)]
+      ], "Transfer " + amount + " quoting the reference " + (info.reference || "") +
+        " exactly, before " + day(info.pay_before) + ". Your order is paid when it arrives.",
+        keep);
+      return;
+    }
+    showReceipt("Order reserved: pay on pickup", [
+      ["Amount", amount],
+      ["Pay before", day(info.pay_before)],
       ["Payment", payment.payment_id]
-    ], instructions.text);
+    ], "Pay " + amount + " in cash when you pick up your order, before " +
+      day(info.pay_before) + ".", keep);
   }
 
   // ----- start -----------------------------------------------------------------------------
@@ -343,6 +360,7 @@
       }
       state.config = config.body;
       state.order = session.body.order;
+      state.bankAccount = session.body.bank_transfer_account;
       if (session.body.maintenance) {
         return stop("Down for maintenance",
           "Payments are paused for maintenance. Please try again shortly with the same link.");
