@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from tender.config import Settings
+from tender.console.cli import console_link
 from tender.db import migrate as migrations
 from tender.db.runtime import locate, prepare
 from tender.devdefaults import with_development_defaults
@@ -31,6 +32,7 @@ app.add_typer(doctor_app, name="doctor")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
+app.command("console")(console_link)
 console = Console()
 
 
