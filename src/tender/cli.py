@@ -13,6 +13,7 @@ from tender.config import Settings
 from tender.console.cli import console_link
 from tender.db import migrate as migrations
 from tender.db.runtime import locate, prepare
+from tender.demo.cli import demo_data
 from tender.devdefaults import with_development_defaults
 from tender.emulator.cli import app as emulator_app
 from tender.errors import TenderError
@@ -33,6 +34,7 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
 app.command("console")(console_link)
+app.command("demo-data")(demo_data)
 console = Console()
 
 
