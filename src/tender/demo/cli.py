@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -15,16 +18,40 @@ from tender.config import Settings
 from tender.db.runtime import locate
 from tender.demo.drive import DemoResult, drive_plan
 from tender.demo.plan import plan
-from tender.devdefaults import with_development_defaults
+from tender.devdefaults import uses_offline_stripe, with_development_defaults
+from tender.launcher import offline_stripe
 from tender.runtime import Runtime
 
 console = Console(stderr=True)
+
+
+@contextmanager
+def _stripe_base(settings: Settings, url: str) -> Iterator[Settings]:
+    """The test mode to use: STRIPE_API_BASE, else the one the running Tender at `url` uses
+    (from its client-config), else a fresh one started for this run."""
+    if not uses_offline_stripe(settings):
+        yield settings
+        return
+    try:
+        config = httpx.get(f"{url.rstrip('/')}/v1/client-config", timeout=3).json()
+        script = str(config["stripe_js_url"])
+    except (httpx.HTTPError, ValueError, KeyError):
+        script = ""
+    if script.endswith("/v3/") and not script.startswith("https://js.stripe.com"):
+        yield settings.model_copy(update={"stripe_api_base": script.removesuffix("/v3/")})
+        return
+    console.print(f"No Tender answers at {url}: using a test mode started for this run only.")
+    with offline_stripe(settings) as base:
+        yield settings.model_copy(update={"stripe_api_base": base})
 
 
 def demo_data(
     days: Annotated[int, typer.Option(min=1, max=90, help="How many days of history.")] = 7,
     per_day: Annotated[int, typer.Option(min=1, max=5000, help="Payments per day.")] = 40,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan).")] = 16,
+    url: Annotated[
+        str | None, typer.Option(help="The running Tender whose test mode to use (HOST:PORT).")
+    ] = None,
 ) -> None:
     """Drive a realistic payment history through the real flows and Stripe's test mode."""
     settings = with_development_defaults(Settings())
@@ -41,7 +68,7 @@ def demo_data(
     )  # fmt: skip
     target = locate(settings)
 
-    async def run() -> DemoResult:
+    async def run(settings: Settings) -> DemoResult:
         runtime = Runtime.build(settings, target.app_url)
         columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         try:
@@ -52,7 +79,8 @@ def demo_data(
             await runtime.close()
 
     try:
-        result = asyncio.run(run())
+        with _stripe_base(settings, url or f"http://{settings.host}:{settings.port}") as ready:
+            result = asyncio.run(run(ready))
     finally:
         target.stop()
     title = f"Demo history: {days} days, {len(planned)} payments"
