@@ -86,3 +86,23 @@ async def test_three_d_secure_failed_then_retry(page: Any, shopper: Shopper) -> 
     await page.keyboard.press("Enter")
     await page.get_by_role("heading", name="Payment received").wait_for()
     assert await shopper.order_status(order["id"]) == "paid"
+
+
+async def test_processing_is_shown_then_resolves(page: Any, shopper: Shopper) -> None:
+    """Tender answers 202 `processing` when Stripe's outcome is not known yet: the page says
+    so, polls, and shows the receipt once the payment resolves (here it already has)."""
+    order, url = await shopper.link(amount=1500, description="Flowers")
+
+    async def processing(route: Any) -> None:
+        real = await route.fetch()  # the real confirm happens; only its answer is delayed news
+        body = await real.json()
+        await route.fulfill(status=202, json={**body, "status": "processing"})
+
+    await page.route("**/confirm", processing)
+    await page.goto(url)
+    await fill_card(page, "4242 4242 4242 4242")
+    await page.get_by_role("button", name=re.compile("Pay")).click()
+    await page.get_by_role("heading", name="Your payment is processing").wait_for()
+    assert not await page.locator("#pay").is_visible()
+    await page.get_by_role("heading", name="Payment received").wait_for()
+    assert await shopper.order_status(order["id"]) == "paid"

@@ -34,7 +34,12 @@ async def open_session(token: Token, runtime: RuntimeDep) -> SessionRow:
     return await service.find_session(runtime, token)
 
 
+async def any_session(token: Token, runtime: RuntimeDep) -> SessionRow:
+    return await service.find_session(runtime, token, used_ok=True)
+
+
 SessionDep = Annotated[SessionRow, Depends(open_session)]
+ReadableSession = Annotated[SessionRow, Depends(any_session)]  # used links may still read
 
 
 @router.post("/v1/checkout-sessions", status_code=201)
@@ -101,8 +106,9 @@ async def checkout_confirm(
 
 
 @router.get("/checkout/{token}/payment")
-async def checkout_payment(session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """The card payment's state now (polled while it is processing)."""
+async def checkout_payment(session: ReadableSession, runtime: RuntimeDep) -> dict[str, Any]:
+    """The card payment's state now (polled while it is processing; also after the link was
+    used, so a page that missed the answer can still learn the outcome)."""
     return await flows.payment_state(runtime, session)
 
 

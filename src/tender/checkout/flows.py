@@ -110,8 +110,13 @@ async def confirm_card(
 async def payment_state(runtime: Runtime, session: SessionRow) -> dict[str, Any]:
     """The session's payment now (the page polls this while a payment is processing)."""
     principal = service.acting_principal(session)
-    payment_id = await _card_payment_id(runtime, session)
+    payment_id = session.payment_id or await _card_payment_id(runtime, session)
     result = await payments.get_payment(runtime, principal, payment_id)
+    if result["status"] == "processing":  # ask Stripe now rather than wait for the webhook
+        result = await payments.confirm_payment(
+            runtime, principal, payment_id=payment_id, intent_id=None,
+            payment_method=None, saved_method_id=None, return_url=None,
+        )  # fmt: skip
     if result["status"] in states.PAID:
         await service.complete(runtime, session, payment_id)
     return result

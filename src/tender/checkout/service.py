@@ -91,13 +91,13 @@ async def create_session(
     }
 
 
-async def find_session(runtime: Runtime, token: str) -> SessionRow:
-    """The session behind a link: 404 unknown, 410 expired or already used."""
+async def find_session(runtime: Runtime, token: str, *, used_ok: bool = False) -> SessionRow:
+    """The session behind a link: 404 unknown, 410 expired or (unless `used_ok`) used."""
     async with runtime.db.transaction(DbContext.service("checkout")) as conn:
         row = await repository.by_token(conn, token_hash(token))
     if row is None:
         raise NotFound("No such checkout link.", code="checkout_session_not_found")
-    if row.status == "complete":
+    if row.status == "complete" and not used_ok:
         raise USED
     if row.expires_at <= datetime.now(UTC):
         raise SessionGone()

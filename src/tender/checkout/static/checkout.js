@@ -252,8 +252,13 @@
       api("/payment").then(function (result) {
         var status = result.body && result.body.status;
         if (status === "succeeded") { receiptForCard(result.body); }
-        else if (status === "processing" || result.status >= 500 || result.status === 0) {
+        else if (status === "processing" || result.status >= 500 || result.status === 0 ||
+                 result.status === 429) {
           setTimeout(poll, POLL_MS);
+        } else if (!status) {
+          // Never guess about money: without an answer, say we do not know.
+          stop("Payment status unknown", "This page can no longer check your payment. " +
+            "Please look at your order in the app before paying again.");
         } else {
           show("processing", false);
           show("pay", true);
