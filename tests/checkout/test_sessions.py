@@ -185,3 +185,21 @@ async def test_offline_stripe_js_is_served_with_cors(stripe_emulator: str) -> No
         )
         assert secret_only.status_code == 401  # a publishable key still reads nothing else
         assert secret_only.headers["access-control-allow-origin"] == "*"
+
+
+async def test_card_testing_through_a_link_is_blocked(
+    client: httpx.AsyncClient, user_id: UUID, test_settings: Settings
+) -> None:
+    auth = bearer(user_id)
+    url = (await _session(client, auth, await _order(client, auth))).json()["url"]
+    path = url.replace("http://tender.test", "")
+    assert (await client.post(f"{path}/card")).status_code == 200
+    for _ in range(test_settings.card_testing_max_declines):
+        declined = await client.post(
+            f"{path}/confirm", json={"payment_method": "pm_card_visa_chargeDeclined"}
+        )
+        assert declined.status_code == 402
+        assert declined.json()["error"]["message"].startswith("Your card was declined.")
+    blocked = await client.post(f"{path}/confirm", json={"payment_method": "pm_card_visa"})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "card_testing_blocked"
