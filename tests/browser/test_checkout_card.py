@@ -104,5 +104,6 @@ async def test_processing_is_shown_then_resolves(page: Any, shopper: Shopper) ->
     await page.get_by_role("button", name=re.compile("Pay")).click()
     await page.get_by_role("heading", name="Your payment is processing").wait_for()
     assert not await page.locator("#pay").is_visible()
+    await keep_screenshot(page, "processing")
     await page.get_by_role("heading", name="Payment received").wait_for()
     assert await shopper.order_status(order["id"]) == "paid"
