@@ -78,6 +78,8 @@ async def test_console_shows_payment_and_switch_is_obeyed(
             json={"enabled": True, "reason": "console test done"},
             headers=OPERATOR,
         )
+    later = await _paid_by_card(shopper)  # the page refreshes itself (every 10 s)
+    await recent.get_by_text(later["payment_id"]).wait_for(timeout=15_000)
 
 
 async def test_console_link_works_once_and_needs_the_service_role(
