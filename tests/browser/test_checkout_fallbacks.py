@@ -164,3 +164,29 @@ async def test_expired_link_is_refused(page: Any, shopper: Shopper, owner_db: Da
     card = await shopper.api.post(f"/checkout/{made}/card")
     assert card.status_code == 410
     assert card.json()["error"]["code"] == "checkout_session_expired"
+
+
+async def test_link_expiring_during_3ds_still_tells_the_truth(
+    page: Any, shopper: Shopper, owner_db: Database
+) -> None:
+    """The customer approves 3-D Secure after the link expired: the money moved, so the page
+    shows the receipt (it asks what happened instead of reporting the expiry as a failure)."""
+    order, url = await shopper.link(amount=4200, description="Slow approver")
+    await page.goto(url)
+    await fill_card(page, "4000 0027 6000 3184")
+    await page.get_by_role("button", name=re.compile("Pay")).click()
+    dialog = page.get_by_role("dialog", name="3D Secure test payment")
+    await dialog.wait_for()
+    async with owner_db.transaction(DbContext.service("test")) as conn:
+        await conn.execute(
+            text(
+                "UPDATE checkout_sessions SET created_at = now() - interval '31 minutes', "
+                "expires_at = now() - interval '1 minute' "
+                "WHERE token_sha256 = sha256(convert_to(:t, 'UTF8'))"
+            ),
+            {"t": url.rsplit("/", 1)[1]},
+        )
+    await dialog.get_by_role("button", name="Approve").click()
+    await page.get_by_role("heading", name="Payment received").wait_for()
+    assert await shopper.order_status(order["id"]) == "paid"
+    assert (await page.goto(url)).status == 410

@@ -35,7 +35,7 @@ async def open_session(token: Token, runtime: RuntimeDep) -> SessionRow:
 
 
 async def any_session(token: Token, runtime: RuntimeDep) -> SessionRow:
-    return await service.find_session(runtime, token, used_ok=True)
+    return await service.find_session(runtime, token, reading=True)
 
 
 SessionDep = Annotated[SessionRow, Depends(open_session)]
@@ -108,7 +108,7 @@ async def checkout_confirm(
 @router.get("/checkout/{token}/payment")
 async def checkout_payment(session: ReadableSession, runtime: RuntimeDep) -> dict[str, Any]:
     """The card payment's state now (polled while it is processing; also after the link was
-    used, so a page that missed the answer can still learn the outcome)."""
+    used or has just expired, so a page that missed an answer can still learn the outcome)."""
     return await flows.payment_state(runtime, session)
 
 

@@ -112,7 +112,7 @@ async def payment_state(runtime: Runtime, session: SessionRow) -> dict[str, Any]
     principal = service.acting_principal(session)
     payment_id = session.payment_id or await _card_payment_id(runtime, session)
     result = await payments.get_payment(runtime, principal, payment_id)
-    if result["status"] == "processing":  # ask Stripe now rather than wait for the webhook
+    if result["status"] in ("processing", "requires_action"):  # ask Stripe, not the webhook
         result = await payments.confirm_payment(
             runtime, principal, payment_id=payment_id, intent_id=None,
             payment_method=None, saved_method_id=None, return_url=None,

@@ -24,6 +24,7 @@ from tender.runtime import Runtime
 
 TOKEN_PREFIX = "cs_"
 TOKEN_PATTERN = r"^cs_[A-Za-z0-9_-]{32,64}$"
+READ_GRACE = timedelta(hours=24)
 
 
 class SessionGone(TenderError):
@@ -91,15 +92,17 @@ async def create_session(
     }
 
 
-async def find_session(runtime: Runtime, token: str, *, used_ok: bool = False) -> SessionRow:
-    """The session behind a link: 404 unknown, 410 expired or (unless `used_ok`) used."""
+async def find_session(runtime: Runtime, token: str, *, reading: bool = False) -> SessionRow:
+    """The session behind a link: 404 unknown, 410 expired or used. `reading` (the payment's
+    state only) also accepts a used link, and an expired one for READ_GRACE more, so a page
+    that lost an answer can still learn what happened to the money."""
     async with runtime.db.transaction(DbContext.service("checkout")) as conn:
         row = await repository.by_token(conn, token_hash(token))
     if row is None:
         raise NotFound("No such checkout link.", code="checkout_session_not_found")
-    if row.status == "complete" and not used_ok:
+    if row.status == "complete" and not reading:
         raise USED
-    if row.expires_at <= datetime.now(UTC):
+    if row.expires_at + (READ_GRACE if reading else timedelta(0)) <= datetime.now(UTC):
         raise SessionGone()
     return row
 

@@ -211,6 +211,7 @@
     if (result.status === 200 && body.status === "succeeded") { return receiptForCard(body); }
     if (result.status === 200 && body.status === "requires_action") { return authenticate(body); }
     if (result.status === 202 || body.status === "processing") { return processing(); }
+    if (result.status === 410) { return settle(errorMessage(result)); }
     if (code === "payment_maintenance") {
       return stop("Down for maintenance", errorMessage(result));
     }
@@ -242,6 +243,19 @@
         }
         return afterConfirm(checked);
       });
+    });
+  }
+
+  // The link stopped working mid-payment: find out what happened to the money, then say so.
+  function settle(message) {
+    return api("/payment").then(function (result) {
+      var status = result.body && result.body.status;
+      if (status === "succeeded") { return receiptForCard(result.body); }
+      if (status === "processing") { return processing(); }
+      var untouched = ["pending", "requires_payment_method", "requires_confirmation",
+        "requires_action", "canceled"].indexOf(status) >= 0;
+      return stop("Link no longer valid", message + (untouched ? " No payment was taken." :
+        " Please look at your order in the app before paying again."));
     });
   }
 
