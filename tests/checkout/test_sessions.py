@@ -158,7 +158,9 @@ def test_live_mode_loads_stripe_js_from_stripe() -> None:
     live = Settings(stripe_api_base=None)
     assert live.stripe_js_url == "https://js.stripe.com/v3/"
     policy = csp(live)
-    assert "script-src 'self' https://js.stripe.com;" in policy
+    assert "script-src 'self' https://js.stripe.com https://*.js.stripe.com;" in policy
+    frames = "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;"
+    assert frames in policy
     assert "connect-src 'self' https://api.stripe.com;" in policy
 
 

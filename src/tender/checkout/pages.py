@@ -29,11 +29,12 @@ def _origin(url: str) -> str:
 
 def csp(settings: Settings) -> str:
     """Scripts from Tender and Stripe.js's origin; calls to Tender and Stripe's API only."""
-    js = _origin(settings.stripe_js_url)
-    api = (
-        _origin(settings.stripe_api_base) if settings.stripe_api_base else "https://api.stripe.com"
-    )
-    frames = js if settings.stripe_api_base else "https://js.stripe.com https://hooks.stripe.com"
+    if settings.stripe_api_base:  # the offline test mode serves both Stripe.js and the API
+        js = api = frames = _origin(settings.stripe_js_url)
+    else:  # Stripe's documented sources for Stripe.js, its frames and its API calls
+        js = "https://js.stripe.com https://*.js.stripe.com"
+        frames = f"{js} https://hooks.stripe.com"
+        api = "https://api.stripe.com"
     return (
         f"default-src 'none'; script-src 'self' {js}; style-src 'self'; img-src 'self' data:; "
         f"connect-src 'self' {api}; frame-src {frames}; base-uri 'none'; form-action 'none'; "
