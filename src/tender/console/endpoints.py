@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tender.console import auth, service
+from tender.console.schemas import ConsoleOverview
 from tender.errors import NotFound
 from tender.ops.endpoints import SwitchOut
 from tender.runtime import Runtime, get_runtime
@@ -98,10 +99,10 @@ async def sign_out() -> Response:
 
 
 @router.get("/api/overview")
-async def overview(request: Request, runtime: RuntimeDep, actor: auth.Operator) -> dict[str, Any]:
+async def overview(request: Request, runtime: RuntimeDep, actor: auth.Operator) -> ConsoleOverview:
     """Every dashboard of the console in one document (service role)."""
     board = await service.overview(runtime, getattr(request.app.state, "alerts", None))
-    return {**board, "operator": actor}
+    return ConsoleOverview.model_validate({**board, "operator": actor})
 
 
 @router.put("/api/switches/{name}")
