@@ -205,3 +205,12 @@ async def test_card_testing_through_a_link_is_blocked(
     blocked = await client.post(f"{path}/confirm", json={"payment_method": "pm_card_visa"})
     assert blocked.status_code == 429
     assert blocked.json()["error"]["code"] == "card_testing_blocked"
+
+
+def test_link_tokens_are_scrubbed_from_logs_and_errors() -> None:
+    from tender.monitoring.logging import scrub
+
+    token = "cs_" + "Ab3-_" * 9
+    event = {"request": {"url": f"https://pay.example.com/checkout/{token}/confirm"}}
+    assert token not in str(scrub(event))
+    assert "/checkout/[scrubbed]/confirm" in str(scrub(event))

@@ -23,7 +23,10 @@ def console_link(
     """Print a one-time link to the operations console (valid CONSOLE_LINK_MINUTES, used once)."""
     settings = with_development_defaults(Settings())
     base = url or settings.public_base_url or f"http://{settings.host}:{settings.port}"
-    who = actor or getpass.getuser()
+    try:
+        who = actor or getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container's anonymous uid)
+        who = "operator"
     token = mint_link_token(settings, who)
     typer.echo(f"{base.rstrip('/')}/console/login?code={token}")
     typer.echo(
