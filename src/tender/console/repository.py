@@ -1,7 +1,8 @@
 """The console's own SQL: hourly volume and success, method split, launch criteria inputs.
 
 Runs as service_role. "Failed" matches the alert rules: an error was recorded and the payment
-did not go on to succeed; offline payments still waiting for money are neither.
+did not go on to succeed. Abandoned attempts (canceled) and offline payments still waiting
+for money, or never paid (expired), are neither paid nor failed.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PAID = "('succeeded', 'refunded', 'partially_refunded')"
+# Not failed: paid, or still going (the same set the alert rules' failure rate excludes).
+_LIVE = "('succeeded', 'processing', 'requires_capture', 'refunded', 'partially_refunded')"
 
 HOURLY = text(f"""
 SELECT date_trunc('hour', created_at) AS hour,
        COUNT(*) AS payments,
        COUNT(*) FILTER (WHERE status IN {_PAID}) AS succeeded,
-       COUNT(*) FILTER (WHERE status NOT IN {_PAID} AND (last_error_code IS NOT NULL
-                        OR status IN ('canceled', 'expired'))) AS failed,
+       COUNT(*) FILTER (WHERE last_error_code IS NOT NULL
+                        AND status NOT IN {_LIVE}) AS failed,
        COALESCE(SUM(amount) FILTER (WHERE status IN {_PAID}), 0) AS amount
 FROM payments
 WHERE created_at >= date_trunc('hour', now()) - interval '23 hours'

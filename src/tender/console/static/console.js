@@ -28,6 +28,15 @@
     tbody.textContent = "";
     rows.forEach(function (r) { tbody.appendChild(row(r)); });
   }
+  // A switch name that may wrap after "_" or ":" rather than mid-word.
+  function breakable(name) {
+    var span = el("span");
+    name.split(/([_:])/).forEach(function (part) {
+      span.appendChild(document.createTextNode(part));
+      if (part === "_" || part === ":") { span.appendChild(document.createElement("wbr")); }
+    });
+    return span;
+  }
   function badge(text, cls) { return el("span", text, "badge " + (cls || "")); }
 
   function money(amount, currency) {
@@ -204,7 +213,7 @@
       button.disabled = s.source === "env";
       button.addEventListener("click", function () { askSwitch(s.name, !s.enabled, button); });
       var change = s.updated_by ? s.updated_by + (s.reason ? ": " + s.reason : "") : s.source;
-      var tr = row([s.name, state, change, button]);
+      var tr = row([breakable(s.name), state, change, button]);
       tr.setAttribute("data-switch", s.name);
       tbody.appendChild(tr);
     });
