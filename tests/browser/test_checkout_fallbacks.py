@@ -190,3 +190,13 @@ async def test_link_expiring_during_3ds_still_tells_the_truth(
     await page.get_by_role("heading", name="Payment received").wait_for()
     assert await shopper.order_status(order["id"]) == "paid"
     assert (await page.goto(url)).status == 410
+
+
+async def test_canceled_order_offers_nothing(page: Any, shopper: Shopper) -> None:
+    order, url = await shopper.link(amount=900)
+    resp = await shopper.api.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.auth)
+    assert resp.status_code == 200
+    await page.goto(url)
+    await page.get_by_role("heading", name="Nothing to pay").wait_for()
+    assert "canceled" in await page.locator("#stopped-text").inner_text()
+    assert not await page.get_by_label("Card number").is_visible()

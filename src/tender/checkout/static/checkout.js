@@ -385,6 +385,13 @@
           "Payments are paused for maintenance. Please try again shortly with the same link.");
       }
       renderOrder(state.order);
+      if (state.order.status === "paid") {
+        return stop("Already paid", "This order is already paid. Nothing more to do.");
+      }
+      if (["pending", "awaiting_payment"].indexOf(state.order.status) < 0) {
+        return stop("Nothing to pay", "This order is " + state.order.status.replace("_", " ") +
+          " and cannot be paid.");
+      }
       var payment = session.body.payment;
       if (payment && payment.status === "processing") { processing(); }
       state.methods = session.body.enabled_methods;
