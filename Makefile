@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_REQUESTS ?= 50000
 BENCH_PROFILES ?= zero stripe
 
-.PHONY: run test lint typecheck pytest test-standalone bench lock lock-runtime clean
+.PHONY: run test lint typecheck pytest test-standalone bench lock lock-runtime clean chromium e2e
 
 # The offline Stripe test mode (testmode/) is a development tool of its own: installed here for
 # `make run` and `make test`, never part of what production installs (only `tender`).
@@ -39,6 +39,14 @@ test: lint typecheck pytest
 # The database tests again, against a standalone PostgreSQL (CI runs this when one answers).
 test-standalone: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m db
+
+# Debian's chromium for the browser tests (idempotent; needs root and the package mirror).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The checkout page and console in headless Chromium; a missing browser is a failure here.
+e2e: $(STAMP) chromium
+	TENDER_BROWSER_REQUIRED=1 $(BIN)/pytest tests/browser tests/checkout -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --requests $(BENCH_REQUESTS) $(foreach p,$(BENCH_PROFILES),--profile $(p))

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tender.auth import endpoints as auth_endpoints
+from tender.checkout import endpoints as checkout_endpoints
+from tender.console import endpoints as console_endpoints
 from tender.http_errors import install_error_handlers
 from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
@@ -59,6 +61,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(refunds_endpoints.router)
     for domain in (payments_endpoints, orders_endpoints, methods_endpoints, webhooks_endpoints):
         app.include_router(domain.router)
+    app.include_router(checkout_endpoints.router)  # the hosted checkout page (issue 16)
+    app.include_router(console_endpoints.router)  # the operations console (issue 16)
     install_security(
         app, runtime.settings, store=runtime.limits, identify=verified_user(runtime.verifier)
     )

@@ -6,14 +6,16 @@ import asyncio
 from typing import Annotated
 from uuid import UUID
 
-import click
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
+from typer import _click as click  # the click typer is built on (it vendors its own)
+from typer.core import TyperGroup
 
 from tender.config import Settings
+from tender.console.cli import console_link
 from tender.db import migrate as migrations
 from tender.db.runtime import locate, prepare
+from tender.demo.cli import demo_data
 from tender.devdefaults import uses_offline_stripe, with_development_defaults
 from tender.errors import TenderError
 from tender.monitoring.cli import alerts_app, report_app
@@ -47,6 +49,8 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
 install_backup_commands(app)
+app.command("console")(console_link)
+app.command("demo-data")(demo_data)
 console = Console()
 QUIET = {"serve", "migrate", "db", None}  # they say where they are themselves
 

@@ -206,6 +206,17 @@ class Settings(BaseSettings):
         default=24.0, description="Doctor fails when the newest backup in BACKUP_DIR is older."
     )
 
+    # Checkout page and console (issue 16)
+    checkout_session_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="How long a checkout link stays usable."
+    )
+    public_base_url: str | None = Field(
+        default=None, description="Public address for checkout links; unset: the request's."
+    )
+    console_link_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a `tender console` link is valid."
+    )
+
     @field_validator(
         "cors_allowed_origins", "trusted_proxies", "disabled_payment_methods", mode="before"
     )
@@ -214,6 +225,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @property
+    def stripe_js_url(self) -> str:
+        """Where pages load Stripe.js: Stripe's CDN, or the offline test mode's /v3/."""
+        if self.stripe_api_base:
+            return self.stripe_api_base.rstrip("/") + "/v3/"
+        return "https://js.stripe.com/v3/"
 
     @property
     def enforce_https(self) -> bool:

@@ -175,12 +175,15 @@ async def test_stripe_down_is_503_with_fallbacks(
     assert error["retryable"] is True
 
 
-async def test_client_config_is_only_public(client: httpx.AsyncClient) -> None:
+async def test_client_config_is_only_public(
+    client: httpx.AsyncClient, stripe_emulator: str
+) -> None:
     body = (await client.get("/v1/client-config")).json()
     assert body == {
         "publishable_key": "pk_test_tender_offline",
         "enabled_methods": ["card", "cash_on_pickup", "bank_transfer"],
         "maintenance": False,
+        "stripe_js_url": f"{stripe_emulator}/v3/",
     }
 
 

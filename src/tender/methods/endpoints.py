@@ -25,13 +25,14 @@ NOT_FOUND = {404: ("payment_method_not_found",)}
 
 @router.get("/v1/client-config", response_model=ClientConfig)
 async def client_config(runtime: RuntimeDep) -> dict[str, Any]:
-    """What a client app needs: the publishable key and the enabled methods, nothing else."""
+    """What a client app needs: the publishable key, Stripe.js's address, the enabled methods."""
     key = runtime.settings.stripe_publishable_key
     values = await runtime.switches.values()
     return {
         "publishable_key": key.get_secret_value() if key else None,
         "enabled_methods": await service.enabled_methods(runtime),
         "maintenance": bool(values.get(MAINTENANCE, False)),
+        "stripe_js_url": runtime.settings.stripe_js_url,
     }
 
 

@@ -31,6 +31,7 @@ SECRET_TEXT = re.compile(
     r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # JWTs
     r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+"
     r"|\bwhsec_[A-Za-z0-9_]+"
+    r"|\bcs_[A-Za-z0-9_-]{32,}"  # checkout links: the token is the page's credential
     r"|\b(?:pi|seti)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
 )
 

@@ -53,7 +53,7 @@ def bank_account(settings: Settings) -> dict[str, str | None]:
     return dict(TEST_BANK_ACCOUNT)
 
 
-def _account_text(account: dict[str, str | None]) -> str:
+def account_text(account: dict[str, str | None]) -> str:
     parts = [f"account holder {account['account_holder']}"]
     if account["iban"]:
         parts.append(f"IBAN {account['iban']}")
@@ -79,7 +79,7 @@ def instructions(payment: dict[str, Any], settings: Settings) -> dict[str, Any]:
     if payment["method_type"] == "bank_transfer":
         account = bank_account(settings)
         text = (
-            f"Transfer {amount} to {_account_text(account)}, quoting the reference "
+            f"Transfer {amount} to {account_text(account)}, quoting the reference "
             f"{payment['bank_reference']} exactly, before {deadline}."
         )
         return {

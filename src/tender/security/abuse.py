@@ -20,8 +20,13 @@ from tender.security.proxies import TrustedProxies
 
 log = logging.getLogger(__name__)
 
-PAYMENT_PATHS = re.compile(r"^/(functions/v1/|v1/(payments|orders|payment-methods)(/|$))")
-CONFIRM_PATHS = re.compile(r"^/(functions/v1/confirm-payment|v1/payments/[^/]+/confirm)/?$")
+PAYMENT_PATHS = re.compile(
+    r"^/(functions/v1/|v1/(payments|orders|payment-methods|checkout-sessions)(/|$)"
+    r"|checkout/[^/]+/(session|card|confirm|payment|offline)/?$)"
+)
+CONFIRM_PATHS = re.compile(
+    r"^/(functions/v1/confirm-payment|v1/payments/[^/]+/confirm|checkout/[^/]+/confirm)/?$"
+)
 DECLINE_STATUS = 402
 TOKEN_CACHE_SIZE = 10_000
 TOKEN_CACHE_SECONDS = 60.0

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tender_testmode import control, formdata, routes
+from tender_testmode import control, formdata, routes, stripejs
 from tender_testmode.config import EmulatorConfig
 from tender_testmode.engine import Emulator, RequestContext
 from tender_testmode.errors import StripeError, api_error, authentication, invalid_request
@@ -222,4 +222,5 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     asgi = EmulatorASGI(emulator)
     app = Starlette(routes=[Route("/{path:path}", asgi)], lifespan=lifespan)
     app.state.emulator = emulator
+    stripejs.install(app)  # the offline Stripe.js at /v3/ and CORS for the browser
     return app

@@ -1,0 +1,1 @@
+"""Checkout sessions and the hosted checkout page (the shape of Stripe Checkout)."""

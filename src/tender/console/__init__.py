@@ -1,0 +1,1 @@
+"""The operations console: the seed's launch-day dashboards and the kill switches, in a page."""

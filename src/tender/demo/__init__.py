@@ -1,0 +1,1 @@
+"""`tender demo-data`: a realistic payment history driven through the real flows."""
