@@ -41,7 +41,7 @@ def test_plan_follows_the_seed_baselines() -> None:
 async def test_drive_makes_a_backdated_history(runtime: Runtime, owner_db: Database) -> None:
     now = datetime.now(UTC)
     planned = plan(count=80, days=3, users=10, now=now, seed=7, low=50, high=100_000)
-    result = await drive_plan(runtime, planned)
+    result = await drive_plan(runtime, planned, owner=owner_db)
     assert not [k for k in result.outcomes if k.startswith("error:")], result.outcomes
     assert len(result.stamps) == 80
     ids = [s.payment_id for s in result.stamps]

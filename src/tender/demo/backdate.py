@@ -2,9 +2,10 @@
 
 The real flows stamp `now()`; a history needs the past. After each payment has gone through
 the flows, `backdate_demo_rows` rewrites only timestamps (never amounts or statuses) of the
-rows that payment made, as the service role, in one transaction. Stripe's own objects keep
-their real creation times. This is for demo data only: `tender demo-data` is refused in
-production.
+rows that payment made, in one transaction, through the tables' owner login: history is
+append-only for every API role (service_role included), so only the owner may rewrite
+it. Stripe's own objects keep their real creation times. This is for demo data only:
+`tender demo-data` is refused in production.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from uuid import UUID
 from sqlalchemy import text
 
 from tender.db.engine import Database
-from tender.db.rls import DbContext
 
 OFFLINE_LIFETIME = {"cash_on_pickup": timedelta(days=3), "bank_transfer": timedelta(days=7)}
 
@@ -43,14 +43,15 @@ _REFUNDS = text(
 )
 
 
-async def backdate_demo_rows(db: Database, stamps: list[Stamp]) -> int:
-    """Give each stamped order and payment (and its errors and refunds) its planned time."""
+async def backdate_demo_rows(owner: Database, stamps: list[Stamp]) -> int:
+    """Give each stamped order and payment (and its errors and refunds) its planned time;
+    `owner` logs in as the tables' owner (the migration login)."""
     now = datetime.now(UTC)
 
     def later(at: datetime, delta: timedelta) -> datetime:
         return min(at + delta, now)
 
-    async with db.transaction(DbContext.service("demo-data")) as conn:
+    async with owner.engine.begin() as conn:
         for s in stamps:
             done = later(s.at, timedelta(seconds=20))
             await conn.execute(_ORDER, {"id": s.order_id, "at": s.at, "done": done})

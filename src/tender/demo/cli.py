@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from tender.config import Settings
+from tender.db.engine import Database
 from tender.db.runtime import locate
 from tender.demo.drive import DemoResult, drive_plan
 from tender.demo.plan import plan
@@ -70,12 +71,16 @@ def demo_data(
 
     async def run(settings: Settings) -> DemoResult:
         runtime = Runtime.build(settings, target.app_url)
+        owner = Database(target.migration_url, pool_size=1, max_overflow=0)
         columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         try:
             with Progress(*Progress.get_default_columns()[:1], *columns, console=console) as bar:
                 task = bar.add_task("payments", total=len(planned))
-                return await drive_plan(runtime, planned, advance=lambda: bar.advance(task))
+                return await drive_plan(
+                    runtime, planned, owner=owner, advance=lambda: bar.advance(task)
+                )
         finally:
+            await owner.dispose()
             await runtime.close()
 
     try:

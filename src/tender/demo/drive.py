@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from tender.auth.principal import Principal
+from tender.db.engine import Database
 from tender.demo.backdate import Stamp, backdate_demo_rows
 from tender.demo.plan import GOOD_CARDS, THREE_DS, PlannedPayment
 from tender.errors import TenderError
@@ -115,10 +116,12 @@ async def drive_plan(
     runtime: Runtime,
     planned: list[PlannedPayment],
     *,
+    owner: Database,
     concurrency: int = 4,
     advance: Callable[[], None] = lambda: None,
 ) -> DemoResult:
-    """Every planned payment through the flows (a few at a time), then the backdating."""
+    """Every planned payment through the flows (a few at a time), then the backdating
+    through `owner`, the tables' owner login."""
     driver = DemoDriver(runtime, offline_mode=bool(runtime.settings.stripe_api_base))
     result = DemoResult()
     gate = asyncio.Semaphore(concurrency)
@@ -134,5 +137,5 @@ async def drive_plan(
             advance()
 
     await asyncio.gather(*(run(p) for p in planned))
-    await backdate_demo_rows(runtime.db, result.stamps)
+    await backdate_demo_rows(owner, result.stamps)
     return result

@@ -64,6 +64,7 @@ class ClientConfig(BaseModel):
                 "publishable_key": "pk_test_tender_offline",
                 "enabled_methods": ["card", "cash_on_pickup", "bank_transfer"],
                 "maintenance": False,
+                "stripe_js_url": "https://js.stripe.com/v3/",
             }
         }
     )
@@ -73,3 +74,6 @@ class ClientConfig(BaseModel):
         description="Empty during maintenance or while new payments are paused."
     )
     maintenance: bool = Field(description="Payments are paused for maintenance right now.")
+    stripe_js_url: str = Field(
+        description="Where to load Stripe.js: js.stripe.com live, the test mode's /v3/ offline."
+    )
