@@ -15,6 +15,7 @@ from tender.db.runtime import locate, prepare
 from tender.devdefaults import with_development_defaults
 from tender.emulator.cli import app as emulator_app
 from tender.errors import TenderError
+from tender.jobs.cli import register as register_jobs
 from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.doctor import app as doctor_app
 from tender.ops.reconcile_cli import app as reconcile_app
@@ -31,6 +32,7 @@ app.add_typer(doctor_app, name="doctor")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
+register_jobs(app)  # tender worker, tender jobs (issue 14)
 console = Console()
 
 

@@ -146,6 +146,32 @@ class Settings(BaseSettings):
     )
     webhook_stale_hours: int = 24
 
+    # Scale-out (issue 14): the job queue, its workers and PgBouncer.
+    run_worker_in_process: bool = Field(
+        default=True, description="`tender serve` also runs a job worker; off with separate ones."
+    )
+    jobs_database_url: SecretStr | None = Field(
+        default=None,
+        description="Direct PostgreSQL URL for job workers (LISTEN/NOTIFY); default DATABASE_URL.",
+    )
+    jobs_concurrency: int = Field(default=4, description="Jobs one worker runs at once.")
+    jobs_poll_seconds: float = Field(default=1.0, description="Queue poll when no NOTIFY came.")
+    jobs_listen_notify: bool = True
+    webhook_apply_inline: bool = Field(
+        default=False,
+        description="Also apply a webhook before answering (tests); the job then finds it done.",
+    )
+    webhook_retry_interval_seconds: int = Field(
+        default=10, description="Period of the job re-applying failed/pending inbox events."
+    )
+    offline_expiry_interval_seconds: int = 60
+    processing_recheck_interval_seconds: int = Field(
+        default=60, description="Period of the job re-checking payments in `processing`."
+    )
+    database_pgbouncer: bool = Field(
+        default=False, description="DATABASE_URL is PgBouncer (transaction pooling)."
+    )
+
     @field_validator(
         "cors_allowed_origins", "trusted_proxies", "disabled_payment_methods", mode="before"
     )

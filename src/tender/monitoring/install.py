@@ -34,13 +34,13 @@ def install_monitoring(app: FastAPI, runtime: Runtime) -> None:
 
 @contextlib.asynccontextmanager
 async def monitoring_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-    """Run the alert schedule (and metrics push) while the app serves."""
+    """Push metrics (METRICS_ENDPOINT) while the app serves. Alerts are evaluated by the job
+    queue's periodic `tender.evaluate_alerts`, once per period for the whole deployment."""
     settings = runtime.settings
     task: asyncio.Task[None] | None = None
-    if settings.monitor_enable_alerts and settings.alert_interval_seconds > 0:
-        service = AlertService(runtime)
-        app.state.alerts = service
-        task = asyncio.create_task(service.run(settings.alert_interval_seconds))
+    if settings.metrics_endpoint:
+        service = AlertService(runtime, channels=[])
+        task = asyncio.create_task(_push_loop(service, settings.metrics_push_interval_seconds))
     try:
         yield
     finally:
@@ -48,3 +48,9 @@ async def monitoring_lifespan(app: FastAPI, runtime: Runtime) -> AsyncIterator[N
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _push_loop(service: AlertService, interval: float) -> None:
+    while True:
+        await service.push()
+        await asyncio.sleep(interval)

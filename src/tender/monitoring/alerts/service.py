@@ -97,18 +97,8 @@ class AlertService:
             await deliver(self.channels, notifications)
         return results, notifications
 
-    async def run(self, interval: float) -> None:
-        """Check every `interval` seconds until cancelled; push metrics when configured."""
-        while True:
-            try:
-                await self.check()
-            except Exception:
-                log.exception("alert_check_failed")
-            if self.settings.metrics_endpoint:
-                await self._push()
-            await asyncio.sleep(interval)
-
-    async def _push(self) -> None:
+    async def push(self) -> None:
+        """Push this process's metrics to METRICS_ENDPOINT (a Pushgateway)."""
         endpoint = self.settings.metrics_endpoint
         assert endpoint is not None
         instance = f"{socket.gethostname()}-{os.getpid()}"

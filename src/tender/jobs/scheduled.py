@@ -1,0 +1,114 @@
+"""Periodic tasks: each runs once per period across every worker of every instance.
+
+procrastinate's periodic deferrer in each worker inserts the tick's job under a unique
+(task, timestamp) row, so however many workers run, one job exists per tick; a queueing lock
+keeps at most one waiting, and a lock keeps at most one running.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import procrastinate
+from procrastinate import JobContext
+
+from tender.config import Settings
+from tender.jobs.alert_state import check_alerts_once
+from tender.jobs.app import cron_every, runtime_of
+from tender.ops.reconcile import KINDS, ReconcileScheduler
+from tender.payments import offline
+from tender.runtime import Runtime
+from tender.webhooks import service
+
+log = logging.getLogger(__name__)
+STALLED_AFTER_SECONDS = 30  # a worker silent this long (3 missed heartbeats) is dead
+RECHECK_MODULE = "tender.payments.recheck"  # added by the "faults" work: recheck_processing()
+
+
+async def retry_webhook_events(context: JobContext, timestamp: int) -> int:
+    """Re-apply inbox events whose retry time has come (failed, or pending without a job)."""
+    return await service.apply_due(runtime_of(context))
+
+
+async def expire_offline_payments(context: JobContext, timestamp: int) -> int:
+    return await offline.expire_offline_payments(runtime_of(context).db)
+
+
+async def reconcile(context: JobContext, timestamp: int) -> int:
+    """The scheduled reconciliation pass (report only); returns the differences found."""
+    runtime = runtime_of(context)
+    window = timedelta(minutes=runtime.settings.reconcile_window_minutes)
+    report = await ReconcileScheduler(runtime).run_once(window)
+    return 0 if report is None else sum(report.count(k) for k in KINDS)
+
+
+async def evaluate_alerts(context: JobContext, timestamp: int) -> int:
+    """Evaluate every rule and notify what changed; returns the notifications sent."""
+    return await check_alerts_once(runtime_of(context))
+
+
+async def recheck_processing(context: JobContext, timestamp: int) -> int:
+    """Ask Stripe about payments left in `processing` (when this build has the re-check)."""
+    function = processing_rechecker()
+    if function is None:
+        return 0
+    return await function(runtime_of(context))
+
+
+def processing_rechecker() -> Callable[[Runtime], Awaitable[int]] | None:
+    try:
+        module = importlib.import_module(RECHECK_MODULE)
+    except ModuleNotFoundError:
+        return None
+    function: Callable[[Runtime], Awaitable[int]] | None = getattr(
+        module, "recheck_processing", None
+    )
+    return function
+
+
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
+    """Put back the jobs of workers that died mid-job (SIGKILL, lost host) so others run them."""
+    assert context.app is not None
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    for job in stalled:
+        log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+Periodic = Callable[[JobContext, int], Awaitable[int]]
+
+
+def schedule(settings: Settings) -> list[tuple[str, int, Periodic, bool]]:
+    """(name, period in seconds, function, locked) of every enabled periodic task."""
+    s = settings
+    out: list[tuple[str, int, Periodic, bool]] = [
+        ("tender.retry_webhook_events", s.webhook_retry_interval_seconds, retry_webhook_events,
+         True),
+        ("tender.expire_offline_payments", s.offline_expiry_interval_seconds,
+         expire_offline_payments, True),
+        ("tender.recheck_processing", s.processing_recheck_interval_seconds,
+         recheck_processing, True),
+        ("tender.retry_stalled_jobs", 60, retry_stalled_jobs, False),
+    ]  # fmt: skip
+    if s.reconcile_interval_seconds > 0:
+        out.append(("tender.reconcile", s.reconcile_interval_seconds, reconcile, True))
+    if s.monitor_enable_alerts and s.alert_interval_seconds > 0:
+        period = int(s.alert_interval_seconds)
+        out.append(("tender.evaluate_alerts", period, evaluate_alerts, True))
+    return [row for row in out if row[1] > 0]
+
+
+def register(app: procrastinate.App, settings: Settings) -> None:
+    for name, period, function, locked in schedule(settings):
+        task = app.task(
+            name=name,
+            pass_context=True,
+            queueing_lock=name,  # at most one waiting
+            lock=name if locked else None,  # at most one running
+        )(function)
+        app.periodic(cron=cron_every(period))(task)
