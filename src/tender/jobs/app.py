@@ -14,6 +14,8 @@ from tender.runtime import Runtime
 # nothing and may read nothing by itself, exactly as for Tender's own transactions.
 CONNECT_OPTIONS = "-c role=service_role -c application_name=tender-jobs"
 RUNTIME_KEY = "runtime"
+HEARTBEAT_SECONDS = 2.0
+STALLED_AFTER_SECONDS = 10.0  # five missed heartbeats: the worker is gone
 
 
 def jobs_url(settings: Settings, app_url: str) -> str:
@@ -66,6 +68,10 @@ def build_app(settings: Settings, app_url: str, **pool: Any) -> procrastinate.Ap
             "listen_notify": settings.jobs_listen_notify,
             "delete_jobs": "successful",  # failed jobs stay visible for `tender jobs`
             "install_signal_handlers": False,
+            # A SIGKILLed worker's jobs (and the locks they hold) come back after
+            # STALLED_AFTER_SECONDS without its heartbeat (tasks.retry_stalled_jobs).
+            "update_heartbeat_interval": HEARTBEAT_SECONDS,
+            "stalled_worker_timeout": STALLED_AFTER_SECONDS,
         },
         periodic_defaults={"max_delay": 600},
     )

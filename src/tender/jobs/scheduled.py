@@ -14,17 +14,17 @@ from datetime import timedelta
 
 import procrastinate
 from procrastinate import JobContext
+from procrastinate.jobs import Status
 
 from tender.config import Settings
 from tender.jobs.alert_state import check_alerts_once
-from tender.jobs.app import cron_every, runtime_of
+from tender.jobs.app import STALLED_AFTER_SECONDS, cron_every, runtime_of
 from tender.ops.reconcile import KINDS, ReconcileScheduler
 from tender.payments import offline
 from tender.runtime import Runtime
 from tender.webhooks import service
 
 log = logging.getLogger(__name__)
-STALLED_AFTER_SECONDS = 30  # a worker silent this long (3 missed heartbeats) is dead
 RECHECK_MODULE = "tender.payments.recheck"  # added by the "faults" work: recheck_processing()
 
 
@@ -75,6 +75,13 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
     for job in stalled:
+        assert job.id is not None
+        if job.queueing_lock is not None:
+            # A periodic tick: the next tick (already queued, holding the queueing lock) does
+            # the same work, so this one ends as aborted and frees its lock for it.
+            log.warning("abandoning stalled periodic job %s (%s)", job.id, job.task_name)
+            await manager.finish_job_by_id_async(job.id, Status.ABORTED, delete_job=False)
+            continue
         log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
         await manager.retry_job(job)
     return len(stalled)
@@ -93,7 +100,7 @@ def schedule(settings: Settings) -> list[tuple[str, int, Periodic, bool]]:
          expire_offline_payments, True),
         ("tender.recheck_processing", s.processing_recheck_interval_seconds,
          recheck_processing, True),
-        ("tender.retry_stalled_jobs", 60, retry_stalled_jobs, False),
+        ("tender.retry_stalled_jobs", 5, retry_stalled_jobs, False),
     ]  # fmt: skip
     if s.reconcile_interval_seconds > 0:
         out.append(("tender.reconcile", s.reconcile_interval_seconds, reconcile, True))
