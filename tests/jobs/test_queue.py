@@ -151,3 +151,41 @@ def test_the_schedule_follows_the_settings(test_settings: Settings) -> None:
 def _periodic(app: object) -> list[tuple[object, ...]]:
     registry = app.periodic_registry  # type: ignore[attr-defined]
     return [(p.task, p.cron) for p in registry.periodic_tasks.values()]
+
+
+async def test_tender_serve_runs_a_worker_in_process_by_default(
+    jobs_runtime: Runtime, sql: asyncpg.Connection
+) -> None:
+    """`make run` needs no separate worker: the app's lifespan works the queue."""
+    assert jobs_runtime.settings.run_worker_in_process
+    app = create_app(jobs_runtime)
+    evt = event("payment_intent.succeeded", {"id": "pi_gone", "object": "payment_intent"})
+    body, headers = signed(evt)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.post(PATH, content=body, headers=headers)).status_code == 200
+        for _ in range(100):
+            status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
+            if status != "pending":
+                break
+            await asyncio.sleep(0.05)
+    assert status == "ignored"
+
+
+async def test_separate_workers_mode_leaves_the_queue_to_them(
+    jobs_settings: Settings, jobs_db: tuple[str, str], sql: asyncpg.Connection
+) -> None:
+    settings = jobs_settings.model_copy(update={"run_worker_in_process": False})
+    runtime = Runtime.build(settings, jobs_db[1])
+    app = create_app(runtime)
+    evt = event("payment_intent.succeeded", {"id": "pi_gone", "object": "payment_intent"})
+    body, headers = signed(evt)
+    async with app.router.lifespan_context(app):  # closes the runtime on the way out
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.post(PATH, content=body, headers=headers)).status_code == 200
+        await asyncio.sleep(1.0)
+        status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
+    assert status == "pending"
+    assert [j["status"] for j in await queue(sql)] == ["todo"]

@@ -179,6 +179,7 @@ async def test_two_apis_and_a_worker_behind_pgbouncer(
                 await http.post(stripe_emulator + "/_test/webhooks/flush", json={"timeout": 20})
                 await _all_events_applied(owner_url)
                 await _no_payment_lost_or_duplicated(owner_url, stripe_admin, results)
+                await _rls_context_stays_in_its_transaction(http, apis[1], results)
                 await _metrics_aggregated(http, apis[1], driver)
             await asyncio.sleep(2.5)  # a few more alert ticks after the restart
             _each_alert_notified_once(receiver)
@@ -300,6 +301,21 @@ async def _no_payment_lost_or_duplicated(
         )
         want = "succeeded" if result["paid"] else "requires_payment_method"
         assert (intent.status, payment["status"]) == (want, want), result
+
+
+async def _rls_context_stays_in_its_transaction(
+    http: httpx.AsyncClient, api: str, results: list[dict[str, Any]]
+) -> None:
+    """Through PgBouncer, many users at once each see exactly their own payment: a pooled
+    server connection never carries one transaction's user into the next."""
+
+    async def mine(result: dict[str, Any]) -> list[str]:
+        resp = await http.get(api + "/v1/payments", headers=bearer(result["user"]))
+        assert resp.status_code == 200, resp.text
+        return [p["id"] for p in resp.json()["data"]]
+
+    seen = await asyncio.gather(*(mine(r) for r in results))
+    assert seen == [[str(r["payment_id"])] for r in results]
 
 
 async def _metrics_aggregated(http: httpx.AsyncClient, api: str, driver: Driver) -> None:
