@@ -23,6 +23,8 @@ async def run_worker(
 ) -> None:
     """Work the queue with `runtime` until stopped (or, `wait=False`, until it is empty)."""
     app = app or build_app(runtime.settings, runtime.db.url)
+    if runtime.settings.log_level.lower() != "debug":  # a line per job start/end otherwise
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     async with app.open_async():
         await app.run_worker_async(
             additional_context={RUNTIME_KEY: runtime},
