@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tender.app import create_app
 from tender.cli import app as cli
 from tender.config import Settings
-from tender.jobs import enqueue
+from tender.jobs import enqueue, scheduled
 from tender.jobs.app import build_app, cron_every
 from tender.jobs.runner import run_worker
 from tender.runtime import Runtime
@@ -189,3 +189,37 @@ async def test_separate_workers_mode_leaves_the_queue_to_them(
         status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
     assert status == "pending"
     assert [j["status"] for j in await queue(sql)] == ["todo"]
+
+
+async def test_a_dead_workers_jobs_come_back_and_its_periodic_tick_gives_way(
+    jobs_runtime: Runtime, sql: asyncpg.Connection
+) -> None:
+    """A SIGKILLed worker leaves jobs in `doing`; once its heartbeat is stale they are
+    requeued (a periodic tick is ended instead: the next tick does the same work)."""
+    evt = event("payment_intent.succeeded", {"id": "pi_gone", "object": "payment_intent"})
+    body, headers = signed(evt)
+    transport = httpx.ASGITransport(app=create_app(jobs_runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.post(PATH, content=body, headers=headers)).status_code == 200
+    dead = await sql.fetchval(
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 minute') "
+        "RETURNING id"
+    )
+    await sql.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = $1", dead)
+    tick = "tender.retry_webhook_events"
+    await sql.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, "
+        "status, worker_id) VALUES ('default', $1, $2, $2, '{\"timestamp\": 0}', 'doing', $3)",
+        tick,
+        tick,
+        dead,
+    )
+    app = build_app(jobs_runtime.settings, jobs_runtime.db.url)
+    async with app.open_async():
+        assert await scheduled.requeue_stalled(app.job_manager) == 2
+    states = {r["task_name"]: r["status"] for r in await queue(sql)}
+    assert states == {enqueue.APPLY_WEBHOOK_EVENT: "todo", tick: "aborted"}
+
+    await run_worker(jobs_runtime, wait=False)  # another worker picks the requeued job up
+    status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
+    assert status == "ignored"

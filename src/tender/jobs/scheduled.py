@@ -15,6 +15,7 @@ from datetime import timedelta
 import procrastinate
 from procrastinate import JobContext
 from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from tender.config import Settings
 from tender.jobs.alert_state import check_alerts_once
@@ -72,7 +73,10 @@ def processing_rechecker() -> Callable[[Runtime], Awaitable[int]] | None:
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     """Put back the jobs of workers that died mid-job (SIGKILL, lost host) so others run them."""
     assert context.app is not None
-    manager = context.app.job_manager
+    return await requeue_stalled(context.app.job_manager)
+
+
+async def requeue_stalled(manager: JobManager) -> int:
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
     for job in stalled:
         assert job.id is not None
@@ -105,7 +109,7 @@ def schedule(settings: Settings) -> list[tuple[str, int, Periodic, bool]]:
     if s.reconcile_interval_seconds > 0:
         out.append(("tender.reconcile", s.reconcile_interval_seconds, reconcile, True))
     if s.monitor_enable_alerts and s.alert_interval_seconds > 0:
-        period = int(s.alert_interval_seconds)
+        period = max(1, round(s.alert_interval_seconds))  # cron counts whole seconds
         out.append(("tender.evaluate_alerts", period, evaluate_alerts, True))
     return [row for row in out if row[1] > 0]
 
