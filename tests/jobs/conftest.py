@@ -63,3 +63,12 @@ async def jobs_runtime(jobs_settings: Settings, jobs_db: tuple[str, str]) -> Asy
 async def queue(sql: asyncpg.Connection) -> list[dict[str, Any]]:
     rows = await sql.fetch("SELECT task_name, status::text, args FROM procrastinate_jobs")
     return [dict(r) for r in rows]
+
+
+async def drain(runtime: Runtime) -> None:
+    """Work the queue until it is empty (no periodic ticks: only what the test queued)."""
+    from tender.jobs.app import build_app
+    from tender.jobs.runner import run_worker
+
+    app = build_app(runtime.settings, runtime.db.url, periodic=False)
+    await run_worker(runtime, app=app, wait=False)

@@ -20,7 +20,7 @@ from tender.jobs.app import build_app, cron_every
 from tender.jobs.runner import run_worker
 from tender.runtime import Runtime
 from tender.webhooks.service import CONTEXT
-from tests.jobs.conftest import queue
+from tests.jobs.conftest import drain, queue
 from tests.monitoring import data
 from tests.monitoring.conftest import Receiver
 from tests.webhooks.test_inbox import PATH, event, signed
@@ -64,7 +64,7 @@ async def test_webhook_is_stored_with_its_job_answered_then_applied_by_a_worker(
     [job] = await queue(sql)  # one job, though delivered twice
     assert json.loads(job["args"]) == {"event_id": evt["id"]}
 
-    await run_worker(jobs_runtime, wait=False)  # works until the queue is empty
+    await drain(jobs_runtime)  # works until the queue is empty
     row = await sql.fetchrow("SELECT status, attempts FROM stripe_events WHERE id = $1", evt["id"])
     assert (row["status"], row["attempts"]) == ("ignored", 1)  # Stripe has no such intent
     assert [j for j in await queue(sql) if j["task_name"] == job["task_name"]] == []
@@ -75,7 +75,7 @@ async def test_failed_jobs_are_listed_and_retried_by_tender_jobs(
 ) -> None:
     async with jobs_runtime.db.transaction(CONTEXT) as conn:
         await enqueue.defer(conn, "tender.no_such_task", {"x": 1})
-    await run_worker(jobs_runtime, wait=False)
+    await drain(jobs_runtime)
     assert [j["status"] for j in await queue(sql)] == ["failed"]
 
     env = {**os.environ, "DATABASE_URL": jobs_db[1]}
@@ -220,6 +220,6 @@ async def test_a_dead_workers_jobs_come_back_and_its_periodic_tick_gives_way(
     states = {r["task_name"]: r["status"] for r in await queue(sql)}
     assert states == {enqueue.APPLY_WEBHOOK_EVENT: "todo", tick: "aborted"}
 
-    await run_worker(jobs_runtime, wait=False)  # another worker picks the requeued job up
+    await drain(jobs_runtime)  # another worker picks the requeued job up
     status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
     assert status == "ignored"

@@ -49,8 +49,11 @@ def runtime_of(context: JobContext) -> Runtime:
     return runtime
 
 
-def build_app(settings: Settings, app_url: str, **pool: Any) -> procrastinate.App:
-    """An App with Tender's tasks and, from `settings`, its periodic schedule."""
+def build_app(
+    settings: Settings, app_url: str, *, periodic: bool = True, **pool: Any
+) -> procrastinate.App:
+    """An App with Tender's tasks and, from `settings`, its periodic schedule (unless
+    `periodic=False`: a worker that only drains what is queued, as tests and tools use)."""
     from tender.jobs import scheduled, tasks
 
     connector = procrastinate.PsycopgConnector(
@@ -76,5 +79,6 @@ def build_app(settings: Settings, app_url: str, **pool: Any) -> procrastinate.Ap
         periodic_defaults={"max_delay": 600},
     )
     tasks.register(app)
-    scheduled.register(app, settings)
+    if periodic:
+        scheduled.register(app, settings)
     return app
