@@ -82,7 +82,7 @@ def _env(
         "ALERT_INTERVAL_SECONDS": "1",
         "ALERT_MIN_SAMPLES": "4",
         "ALERT_REPEAT_SECONDS": "3600",
-        "RECONCILE_INTERVAL_SECONDS": "0",
+        "RECONCILE_INTERVAL_SECONDS": "3",
         "JOBS_POLL_SECONDS": "0.5",
         "WEBHOOK_RETRY_INTERVAL_SECONDS": "2",
     }
@@ -150,6 +150,7 @@ async def test_two_apis_and_a_worker_behind_pgbouncer(
     tmp_path: Path,
 ) -> None:
     owner_url, app_url = multi_db
+    started = time.time()
     cache = aioredis.Redis(db=REDIS_DB)
     await cache.flushdb()
     await cache.aclose()
@@ -180,7 +181,7 @@ async def test_two_apis_and_a_worker_behind_pgbouncer(
                 await _all_events_applied(owner_url)
                 await _no_payment_lost_or_duplicated(owner_url, stripe_admin, results)
                 await _rls_context_stays_in_its_transaction(http, apis[1], results)
-                await _metrics_aggregated(http, apis[1], driver)
+                await _metrics_aggregated(http, apis[1], driver, started)
             await asyncio.sleep(2.5)  # a few more alert ticks after the restart
             _each_alert_notified_once(receiver)
         except BaseException:
@@ -318,8 +319,16 @@ async def _rls_context_stays_in_its_transaction(
     assert seen == [[str(r["payment_id"])] for r in results]
 
 
-async def _metrics_aggregated(http: httpx.AsyncClient, api: str, driver: Driver) -> None:
+async def _metrics_aggregated(
+    http: httpx.AsyncClient, api: str, driver: Driver, started: float
+) -> None:
     text = (await http.get(api + "/metrics")).text
+    reconciled = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("tender_reconciliation_last_run_timestamp{")
+    ]
+    assert max(reconciled, default=0) > started, "the worker's periodic reconcile never ran"
     total = sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()

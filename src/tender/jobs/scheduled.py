@@ -20,7 +20,8 @@ from procrastinate.manager import JobManager
 from tender.config import Settings
 from tender.jobs.alert_state import check_alerts_once
 from tender.jobs.app import STALLED_AFTER_SECONDS, cron_every, runtime_of
-from tender.ops.reconcile import KINDS, ReconcileScheduler
+from tender.ops.reconcile import KINDS
+from tender.ops.reconcile import reconcile as run_reconcile
 from tender.payments import offline
 from tender.runtime import Runtime
 from tender.webhooks import service
@@ -39,11 +40,19 @@ async def expire_offline_payments(context: JobContext, timestamp: int) -> int:
 
 
 async def reconcile(context: JobContext, timestamp: int) -> int:
-    """The scheduled reconciliation pass (report only); returns the differences found."""
+    """The scheduled reconciliation pass (report only); returns the differences found.
+
+    The job's lock is what keeps passes from overlapping. It does not take the session
+    advisory lock of `ReconcileScheduler.run_once`: that holds a pooled connection for the
+    whole pass, and behind PgBouncer in transaction pooling a session lock and its unlock
+    can land on different server connections, leaving the lock held for ever."""
     runtime = runtime_of(context)
     window = timedelta(minutes=runtime.settings.reconcile_window_minutes)
-    report = await ReconcileScheduler(runtime).run_once(window)
-    return 0 if report is None else sum(report.count(k) for k in KINDS)
+    report = await run_reconcile(runtime, since=window)
+    drift = sum(report.count(k) for k in KINDS)
+    if drift:
+        log.warning("reconciliation found %d differences", drift)
+    return drift
 
 
 async def evaluate_alerts(context: JobContext, timestamp: int) -> int:

@@ -179,8 +179,9 @@ async def _fix(runtime: Runtime, drift: Drift, seen: Intent | None) -> Drift:
 
 
 class ReconcileScheduler:
-    """The scheduled pass (report only): the job queue's periodic `tender.reconcile` runs it
-    every RECONCILE_INTERVAL_SECONDS, once per period across all workers."""
+    """A pass guarded by a session advisory lock, for callers outside the job queue. The
+    scheduled pass is the job queue's periodic `tender.reconcile` (tender.jobs.scheduled),
+    run every RECONCILE_INTERVAL_SECONDS once across all workers, guarded by the job lock."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
