@@ -16,6 +16,7 @@ from tender.app import create_app
 from tender.cli import app as cli
 from tender.config import Settings
 from tender.jobs import enqueue, scheduled
+from tender.jobs.alert_state import check_alerts_once
 from tender.jobs.app import build_app, cron_every
 from tender.jobs.runner import run_worker
 from tender.runtime import Runtime
@@ -223,3 +224,32 @@ async def test_a_dead_workers_jobs_come_back_and_its_periodic_tick_gives_way(
     await drain(jobs_runtime)  # another worker picks the requeued job up
     status = await sql.fetchval("SELECT status FROM stripe_events WHERE id = $1", evt["id"])
     assert status == "ignored"
+
+
+async def test_the_alert_job_judges_every_instances_window(
+    jobs_settings: Settings,
+    jobs_db: tuple[str, str],
+    sql: asyncpg.Connection,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two API processes each saw 3 slow payment requests (fewer than ALERT_MIN_SAMPLES=4
+    alone); the worker, which saw none, still pages: it reads both published windows."""
+    from tender.monitoring.alerts import shared
+
+    await sql.execute("TRUNCATE monitor_windows")
+    runtimes = [Runtime.build(jobs_settings, jobs_db[1]) for _ in range(3)]
+    try:
+        for n, api in enumerate(runtimes[:2]):
+            for _ in range(3):
+                api.monitor.request("/functions/v1/confirm-payment", 200, 6.0)
+            monkeypatch.setattr(shared, "INSTANCE", f"api-{n}")
+            await shared.publish(api)
+        monkeypatch.setattr(shared, "INSTANCE", "worker")
+        assert await check_alerts_once(runtimes[2]) >= 1
+    finally:
+        for rt in runtimes:
+            await rt.close()
+    slow = [b for b in receiver.at("/slack") if b["alert"]["alert"] == "payment_response_time_slow"]
+    assert [b["alert"]["status"] for b in slow] == ["firing"]
+    assert "6000 ms over 6 requests" in slow[0]["alert"]["summary"]

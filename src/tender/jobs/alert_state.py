@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from tender.db.rls import DbContext
-from tender.monitoring.alerts import AlertService
+from tender.monitoring.alerts import AlertService, shared
 from tender.runtime import Runtime
 
 CONTEXT = DbContext.service("alerts")
@@ -40,6 +40,9 @@ async def check_alerts_once(runtime: Runtime, service: AlertService | None = Non
     """Evaluate, notify what changed since the last check anywhere; returns how many sent."""
     service = service or AlertService(runtime)
     service.tracker.restore(await load(runtime))
-    _, notifications = await service.check()
+    # Every instance's window, fresh if published within the last two evaluation periods.
+    fresh = max(2 * runtime.settings.alert_interval_seconds, 10.0)
+    snap = await shared.deployment_window(runtime, fresh)
+    _, notifications = await service.check(snap=snap)
     await save(runtime, service.tracker.export())
     return len(notifications)

@@ -13,7 +13,8 @@ connect as the app login with `role=service_role` set at connection start, so ev
 granted to `service_role` only; the login role itself still owns and may read nothing.
 
 `alert_state` remembers which alerts are firing and when they were last notified, so the
-periodic alert job (run by whichever worker picks it up) notifies each alert once.
+periodic alert job (run by whichever worker picks it up) notifies each alert once;
+`monitor_windows` holds each process's monitoring window, merged by that job.
 """
 
 from procrastinate.schema import SchemaManager
@@ -48,6 +49,17 @@ ALTER TABLE alert_state FORCE ROW LEVEL SECURITY;
 CREATE POLICY alert_state_service ON alert_state FOR ALL TO service_role
   USING (true) WITH CHECK (true);
 GRANT SELECT, INSERT, UPDATE, DELETE ON alert_state TO service_role;
+
+CREATE TABLE monitor_windows (
+  instance text PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  snapshot jsonb NOT NULL
+);
+ALTER TABLE monitor_windows ENABLE ROW LEVEL SECURITY;
+ALTER TABLE monitor_windows FORCE ROW LEVEL SECURITY;
+CREATE POLICY monitor_windows_service ON monitor_windows FOR ALL TO service_role
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON monitor_windows TO service_role;
 """
 
 
@@ -58,7 +70,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    execute_script("DROP TABLE IF EXISTS alert_state")
+    execute_script("DROP TABLE IF EXISTS monitor_windows, alert_state")
     execute_script(f"DROP TABLE IF EXISTS {', '.join(TABLES)} CASCADE")
     execute_script(f"""
 DO $$
