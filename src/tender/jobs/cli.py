@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -51,16 +53,16 @@ def list_jobs(
 ) -> None:
     """Jobs in one status (failed by default): id, task, attempts, arguments."""
 
-    async def fetch() -> list[dict[str, object]]:
-        settings, url = _settings()
-        async with build_app(settings, url).open_async() as app:
+    async def fetch(settings: Settings, url: str) -> list[dict[str, object]]:
+        async with build_app(settings, url, periodic=False).open_async() as app:
             jobs = await app.job_manager.list_jobs_async(status=status)
             return [
                 {"id": j.id, "task": j.task_name, "attempts": j.attempts, "args": j.task_kwargs}
                 for j in jobs
             ]
 
-    rows = asyncio.run(fetch())
+    with _database() as (settings, url):
+        rows = asyncio.run(fetch(settings, url))
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -78,9 +80,8 @@ def retry(
     if (job_id is None) == (not all_failed):
         raise typer.BadParameter("give a JOB_ID or --all-failed (not both)")
 
-    async def run() -> int:
-        settings, url = _settings()
-        async with build_app(settings, url).open_async() as app:
+    async def run(settings: Settings, url: str) -> int:
+        async with build_app(settings, url, periodic=False).open_async() as app:
             ids = (
                 [job_id]
                 if job_id is not None
@@ -91,16 +92,20 @@ def retry(
                 await app.job_manager.retry_job_by_id_async(one, retry_at=datetime.now(UTC))
             return len(ids)
 
-    typer.echo(f"{asyncio.run(run())} job(s) queued again")
+    with _database() as (settings, url):
+        count = asyncio.run(run(settings, url))
+    typer.echo(f"{count} job(s) queued again")
 
 
-def _settings() -> tuple[Settings, str]:
+@contextmanager
+def _database() -> Iterator[tuple[Settings, str]]:
+    """Settings and the app login's URL (DATABASE_URL, or the embedded server's)."""
     settings = with_development_defaults(Settings())
-    if settings.database_url is None and settings.jobs_database_url is None:
-        raise typer.BadParameter("set DATABASE_URL (or JOBS_DATABASE_URL)")
-    url = settings.database_url or settings.jobs_database_url
-    assert url is not None
-    return settings, url.get_secret_value()
+    target = locate(settings)
+    try:
+        yield settings, target.app_url
+    finally:
+        target.stop()
 
 
 def register(app: typer.Typer) -> None:
