@@ -118,6 +118,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory, stripe_emulator: str
         stripe_max_network_retries=1,
         stripe_timeout_seconds=5.0,
         data_dir=tmp_path_factory.mktemp("tender-data"),
+        webhook_apply_inline=True,  # no job worker runs in these tests; tests/jobs runs one
     )
 
 

@@ -11,21 +11,19 @@ from tender.auth import endpoints as auth_endpoints
 from tender.checkout import endpoints as checkout_endpoints
 from tender.console import endpoints as console_endpoints
 from tender.http_errors import install_error_handlers
+from tender.jobs.runner import InProcessWorker
 from tender.methods import endpoints as methods_endpoints
 from tender.monitoring import probes
 from tender.monitoring.install import install_monitoring, monitoring_lifespan
 from tender.openapi import install_openapi
 from tender.ops import endpoints as ops_endpoints
-from tender.ops.reconcile import ReconcileScheduler
 from tender.orders import endpoints as orders_endpoints
 from tender.payments import endpoints as payments_endpoints
-from tender.payments.recheck import RecheckLoop
 from tender.refunds import endpoints as refunds_endpoints
 from tender.runtime import Runtime
 from tender.security.abuse import verified_user
 from tender.security.install import install_security
 from tender.webhooks import endpoints as webhooks_endpoints
-from tender.webhooks.worker import WebhookWorker
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -33,15 +31,12 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = WebhookWorker(runtime).start()  # retries failed webhook events
-        reconciler = ReconcileScheduler(runtime).start()  # drift gauge for the alerts
-        recheck = RecheckLoop(runtime).start()  # settles `processing` payments in seconds
+        # Background work is on the job queue; RUN_WORKER_IN_PROCESS runs one worker here.
+        worker = InProcessWorker(runtime).start()
         try:
             async with monitoring_lifespan(app, runtime):
                 yield
         finally:
-            await recheck.stop()
-            await reconciler.stop()
             await worker.stop()
             await runtime.close()
 

@@ -18,6 +18,7 @@ from tender.db.runtime import locate, prepare
 from tender.demo.cli import demo_data
 from tender.devdefaults import uses_offline_stripe, with_development_defaults
 from tender.errors import TenderError
+from tender.jobs.cli import register as register_jobs
 from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.backup_cli import install as install_backup_commands
 from tender.ops.doctor import app as doctor_app
@@ -51,6 +52,7 @@ app.add_typer(report_app, name="report")
 install_backup_commands(app)
 app.command("console")(console_link)
 app.command("demo-data")(demo_data)
+register_jobs(app)  # tender worker, tender jobs (issue 14)
 console = Console()
 QUIET = {"serve", "migrate", "db", None}  # they say where they are themselves
 

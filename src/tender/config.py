@@ -81,8 +81,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Total time of one payment operation, Stripe retries included.",
     )
-    payment_recheck_interval_seconds: float = Field(
-        default=2.0, ge=0, description="How often `processing` payments are re-read (0: off)."
+    payment_recheck_interval_seconds: int = Field(
+        default=2,
+        ge=0,
+        description="Period of the job that settles `processing` payments and unanswered "
+        "refunds with Stripe (0: off; the webhook and reconciliation still settle them).",
     )
 
     # Supabase / auth (seed names)
@@ -215,6 +218,29 @@ class Settings(BaseSettings):
     )
     console_link_minutes: int = Field(
         default=15, ge=1, le=24 * 60, description="How long a `tender console` link is valid."
+    )
+
+    # Scale-out (issue 14): the job queue, its workers and PgBouncer.
+    run_worker_in_process: bool = Field(
+        default=True, description="`tender serve` also runs a job worker; off with separate ones."
+    )
+    jobs_database_url: SecretStr | None = Field(
+        default=None,
+        description="Direct PostgreSQL URL for job workers (LISTEN/NOTIFY); default DATABASE_URL.",
+    )
+    jobs_concurrency: int = Field(default=4, description="Jobs one worker runs at once.")
+    jobs_poll_seconds: float = Field(default=1.0, description="Queue poll when no NOTIFY came.")
+    jobs_listen_notify: bool = True
+    webhook_apply_inline: bool = Field(
+        default=False,
+        description="Also apply a webhook before answering (tests); the job then finds it done.",
+    )
+    webhook_retry_interval_seconds: int = Field(
+        default=10, description="Period of the job re-applying failed/pending inbox events."
+    )
+    offline_expiry_interval_seconds: int = 60
+    database_pgbouncer: bool = Field(
+        default=False, description="DATABASE_URL is PgBouncer (transaction pooling)."
     )
 
     @field_validator(

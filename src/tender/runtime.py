@@ -53,6 +53,7 @@ class Runtime:
             database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            pgbouncer=settings.database_pgbouncer,
         )
         monitor = ValidationMonitor.from_settings(settings)
         recorder = Recorder(monitor)

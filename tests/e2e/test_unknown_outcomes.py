@@ -15,7 +15,7 @@ import pytest
 
 from tender.config import Settings
 from tender.db.engine import Database
-from tender.payments.recheck import QUIET_SECONDS, RecheckLoop, recheck_processing
+from tender.payments.recheck import QUIET_SECONDS, recheck_processing
 from tests.conftest import bearer
 from tests.e2e.conftest import card, charges, flush
 from tests.e2e.faulty import CONFIRM, CREATE, count, fault, payment_row, tender_with
@@ -236,13 +236,10 @@ async def test_the_recheck_loop_runs_in_the_background(
         resp = await api.post(CONFIRM, json={"payment_id": pid, "payment_method": pm}, headers=auth)
         _assert_processing(resp, pid)
         await control.delete("/_test/faults")
-        loop = RecheckLoop(runtime, interval=0.2).start()
-        try:
-            for _ in range(100):
-                body = (await api.get(f"/v1/payments/{pid}", headers=auth)).json()
-                if body["status"] != "processing":
-                    break
-                await asyncio.sleep(0.1)
-        finally:
-            await loop.stop()
+        for _ in range(100):  # what the periodic job does every PAYMENT_RECHECK_INTERVAL
+            await recheck_processing(runtime)
+            body = (await api.get(f"/v1/payments/{pid}", headers=auth)).json()
+            if body["status"] != "processing":
+                break
+            await asyncio.sleep(0.1)
     assert body["status"] == "succeeded"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -51,6 +53,23 @@ def is_unreachable(exc: BaseException) -> bool:
     return False
 
 
+def connect_args(pgbouncer: bool) -> dict[str, Any]:
+    """asyncpg options. Behind PgBouncer in transaction pooling (DATABASE_PGBOUNCER) a server
+    connection serves one transaction and then another client: no statement may be cached
+    across transactions, and each gets a unique name so two clients' never collide (the
+    SQLAlchemy asyncpg dialect's documented PgBouncer set-up; PgBouncer < 1.21 cannot track
+    prepared statements itself). The RLS context is set with set_config(..., true), local to
+    the transaction, so it never leaks to the next client of that server connection."""
+    args: dict[str, Any] = {"server_settings": {"application_name": "tender"}}
+    if pgbouncer:
+        args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__tender_{uuid4().hex}__",
+        }
+    return args
+
+
 class Database:
     """Owns the pool. Every transaction it opens runs as `anon`, a user or `service_role`."""
 
@@ -62,6 +81,7 @@ class Database:
         max_overflow: int = 10,
         connect_timeout: float = 3.0,
         pool_timeout: float = 10.0,
+        pgbouncer: bool = False,
     ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
@@ -72,10 +92,7 @@ class Database:
             # A refused or unreachable server fails within `connect_timeout`; waiting for a
             # free pooled connection under load may take longer before it is a 503.
             pool_timeout=pool_timeout,
-            connect_args={
-                "server_settings": {"application_name": "tender"},
-                "timeout": connect_timeout,
-            },
+            connect_args=connect_args(pgbouncer) | {"timeout": connect_timeout},
         )
 
     @asynccontextmanager

@@ -8,7 +8,6 @@ the payments engineer's state machine (`apply_payment_intent`), audited.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,26 +179,12 @@ async def _fix(runtime: Runtime, drift: Drift, seen: Intent | None) -> Drift:
 
 
 class ReconcileScheduler:
-    """Runs reconciliation (report only) every RECONCILE_INTERVAL_SECONDS inside the service."""
+    """A pass guarded by a session advisory lock, for callers outside the job queue. The
+    scheduled pass is the job queue's periodic `tender.reconcile` (tender.jobs.scheduled),
+    run every RECONCILE_INTERVAL_SECONDS once across all workers, guarded by the job lock."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> ReconcileScheduler:
-        interval = self._runtime.settings.reconcile_interval_seconds
-        if interval > 0:
-            self._task = asyncio.get_running_loop().create_task(self._loop(interval))
-        return self
-
-    async def _loop(self, interval: int) -> None:
-        window = timedelta(minutes=self._runtime.settings.reconcile_window_minutes)
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.run_once(window)
-            except Exception:
-                log.exception("scheduled reconciliation failed")
 
     async def run_once(self, window: timedelta) -> Report | None:
         """One scheduled pass, unless another process is running it (None then).
@@ -215,8 +200,3 @@ class ReconcileScheduler:
         if drift:
             log.warning("reconciliation found %d differences", drift)
         return report
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)

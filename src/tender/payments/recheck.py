@@ -3,15 +3,13 @@
 Those are payments left `processing` by an unknown outcome, and payments with a confirm
 attempt whose answer was never recorded (the database was lost after Stripe answered).
 
-`recheck_processing(runtime)` is one plain pass (a job queue can call it as is); the
-`RecheckLoop` runs it every `PAYMENT_RECHECK_INTERVAL_SECONDS` in the API process. The
+`recheck_processing(runtime)` is one plain pass; the job queue runs it every
+`PAYMENT_RECHECK_INTERVAL_SECONDS`, once across all workers (`tender.jobs.scheduled`). The
 webhook settles the same payments too; whichever comes first wins, the other is a no-op.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from tender.db.rls import DbContext
@@ -47,36 +45,3 @@ async def recheck_processing(runtime: Runtime) -> int:
                 continue
         settled += int(answer.status != 202)
     return settled + await recheck_pending_refunds(runtime)
-
-
-class RecheckLoop:
-    """Runs `recheck_processing` every `interval` seconds until stopped (0: never)."""
-
-    def __init__(self, runtime: Runtime, *, interval: float | None = None) -> None:
-        self.runtime = runtime
-        self.interval = (
-            runtime.settings.payment_recheck_interval_seconds if interval is None else interval
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> RecheckLoop:
-        """Start the loop on the running event loop (idempotent; a 0 interval does nothing)."""
-        if self.interval > 0 and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="recheck")
-        return self
-
-    async def stop(self) -> None:
-        """Cancel the loop and wait for it to end."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await recheck_processing(self.runtime)
-            except Exception:
-                log.warning("payment re-check pass failed; retrying next interval", exc_info=True)
-            await asyncio.sleep(self.interval)

@@ -1,4 +1,4 @@
-"""The webhook inbox: verify -> store (unique on event id) -> apply idempotently -> retry.
+"""The webhook inbox: verify -> store (unique on event id) + enqueue its job -> apply -> retry.
 
 Applying never trusts an event's copy of a PaymentIntent or PaymentMethod for ordering: it
 reads the object's current state from Stripe (outside any transaction) and applies that with
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
+from tender.jobs import enqueue as jobs
 from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime
@@ -69,9 +70,13 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
             created_at=parsed.created_at,
             payload=parsed.payload,
         )
+        if new:  # the job commits with the event, or neither does
+            await jobs.defer(conn, jobs.APPLY_WEBHOOK_EVENT, {"event_id": parsed.id})
     if not new:
         runtime.recorder.webhook_event(parsed.type, "duplicate")
         return {"received": True, "duplicate": True}
+    if not runtime.settings.webhook_apply_inline:
+        return {"received": True, "status": "queued"}  # a worker re-reads and applies it
     stored = {
         "id": parsed.id,
         "type": parsed.type,

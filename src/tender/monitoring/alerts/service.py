@@ -16,6 +16,7 @@ from tender.monitoring.alerts.channels import Channel, channels_from_settings, d
 from tender.monitoring.alerts.rules import AlertResult
 from tender.monitoring.alerts.state import AlertTracker, Notification
 from tender.monitoring.dberrors import is_database_unreachable
+from tender.monitoring.monitor import MonitorSnapshot
 from tender.runtime import Runtime
 
 log = structlog.get_logger("tender.alerts")
@@ -56,8 +57,11 @@ class AlertService:
             rules.revenue_impact(failed, s),
         ]
 
-    async def evaluate(self) -> list[AlertResult]:
-        """Every seed rule, now. Database trouble is itself the critical DB alert."""
+    async def evaluate(self, snap: MonitorSnapshot | None = None) -> list[AlertResult]:
+        """Every seed rule, now. Database trouble is itself the critical DB alert.
+
+        `snap` is the window the in-memory rules read: this process's by default, or every
+        instance's merged (the deployment-wide periodic job passes that)."""
         s = self.settings
         db_failed = False
         try:
@@ -72,7 +76,7 @@ class AlertService:
             db_failed = True
             why = f"database unavailable ({type(exc).__name__})"
             db_results = [rules.not_evaluated(name, why) for name in DB_RULES]
-        snap = self.runtime.monitor.snapshot()
+        snap = snap if snap is not None else self.runtime.monitor.snapshot()
         results = [
             db_results[0],
             rules.db_connection(snap, db_failed),
@@ -89,26 +93,18 @@ class AlertService:
             )
         return results
 
-    async def check(self, *, notify: bool = True) -> tuple[list[AlertResult], list[Notification]]:
+    async def check(
+        self, *, notify: bool = True, snap: MonitorSnapshot | None = None
+    ) -> tuple[list[AlertResult], list[Notification]]:
         """Evaluate, then send firing (once, then every ALERT_REPEAT_SECONDS) and resolves."""
-        results = await self.evaluate()
+        results = await self.evaluate(snap)
         notifications = self.tracker.update(results)
         if notify:
             await deliver(self.channels, notifications)
         return results, notifications
 
-    async def run(self, interval: float) -> None:
-        """Check every `interval` seconds until cancelled; push metrics when configured."""
-        while True:
-            try:
-                await self.check()
-            except Exception:
-                log.exception("alert_check_failed")
-            if self.settings.metrics_endpoint:
-                await self._push()
-            await asyncio.sleep(interval)
-
-    async def _push(self) -> None:
+    async def push(self) -> None:
+        """Push this process's metrics to METRICS_ENDPOINT (a Pushgateway)."""
         endpoint = self.settings.metrics_endpoint
         assert endpoint is not None
         instance = f"{socket.gethostname()}-{os.getpid()}"

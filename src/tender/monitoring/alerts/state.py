@@ -38,6 +38,14 @@ class AlertTracker:
     def firing(self) -> set[str]:
         return set(self._active)
 
+    def export(self) -> dict[str, tuple[float, float]]:
+        """name -> (started_at, last_sent) of every firing alert (to share between workers)."""
+        return {name: (a.started_at, a.last_sent) for name, a in self._active.items()}
+
+    def restore(self, state: dict[str, tuple[float, float]]) -> None:
+        """Continue from another process's `export()`."""
+        self._active = {name: _Active(start, sent) for name, (start, sent) in state.items()}
+
     def update(self, results: Iterable[AlertResult]) -> list[Notification]:
         now = self._clock()
         out: list[Notification] = []

@@ -1,7 +1,7 @@
 """Checkout sessions: short-lived, single-use links to the hosted checkout page.
 
 Revision ID: 0003_checkout_sessions
-Revises: 0001 (to be re-chained after 0003_payment_processing when the branches merge)
+Revises: 0002_grants
 Create Date: 2026-11-26
 
 Only the SHA-256 of a session's token is stored: the link itself is the credential, and a

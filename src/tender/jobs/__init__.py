@@ -1,0 +1,1 @@
+"""Background work on a PostgreSQL job queue (procrastinate): webhook jobs, periodic tasks."""
