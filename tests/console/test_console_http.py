@@ -109,3 +109,22 @@ async def test_switch_needs_a_reason_and_is_audited(client: httpx.AsyncClient) -
             json={"enabled": True, "reason": "bank back"},
             headers=OPERATOR,
         )
+
+
+async def test_token_sign_in_opens_a_session_and_sign_out_ends_it(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await client.post("/console/api/session", headers=bearer(uuid4()))
+    assert (user.status_code, user.json()["error"]["code"]) == (403, "service_role_required")
+    signed = await client.post("/console/api/session", headers=OPERATOR)
+    assert signed.status_code == 200
+    assert signed.json()["operator"].startswith("service:")
+    assert signed.json()["expires_in"] == 8 * 3600
+    assert "httponly" in signed.headers["set-cookie"].lower()
+    board = await client.get("/console/api/overview")  # the cookie alone now
+    assert board.status_code == 200
+    assert board.json()["operator"] == signed.json()["operator"]
+    out = await client.delete("/console/api/session")
+    assert (out.status_code, out.json()) == (200, {"signed_in": False})
+    gone = await client.get("/console/api/overview")
+    assert (gone.status_code, gone.json()["error"]["code"]) == (401, "console_signed_out")

@@ -13,9 +13,11 @@ import uuid
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text
 
+from tender.auth.dependencies import BEARER
 from tender.config import Settings
 from tender.db.rls import DbContext
 from tender.errors import AuthenticationFailed, Forbidden
@@ -92,9 +94,12 @@ def session_cookie(settings: Settings, actor: str) -> str:
 async def console_operator(
     request: Request,
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    authorization: Annotated[str | None, Header()] = None,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> str:
-    """The operator behind this request: a service-role bearer token or a console session."""
+    """The operator behind this request: a service-role bearer token or a console session.
+    (`BEARER` only declares the scheme in OpenAPI; the header is read here, so a malformed
+    one gets Tender's own 401 code.)"""
+    authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

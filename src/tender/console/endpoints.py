@@ -8,10 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from tender.console import auth, service
-from tender.console.schemas import ConsoleOverview
+from tender.console.schemas import (
+    OVERVIEW,
+    SIGN_IN,
+    TOGGLE,
+    ConsoleOverview,
+    ConsoleSession,
+    ConsoleSignedOut,
+    SwitchChange,
+)
 from tender.errors import NotFound
 from tender.ops.schemas import SwitchOut
 from tender.runtime import Runtime, get_runtime
@@ -36,13 +43,6 @@ def _asset(name: str) -> bytes:
     if name == "chart.umd.min.js":
         folder = folder.joinpath("vendor")
     return folder.joinpath(name).read_bytes()
-
-
-class SwitchChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool
-    reason: str = Field(min_length=3, max_length=500, description="Why: kept in the audit log.")
 
 
 def _cookie(response: Response, request: Request, runtime: Runtime, actor: str) -> None:
@@ -83,29 +83,30 @@ async def login_link(
     return response
 
 
-@router.post("/api/session")
-async def sign_in(request: Request, runtime: RuntimeDep, actor: auth.Operator) -> Response:
-    """Exchange a service-role bearer token for a console session cookie."""
-    response = Response(status_code=204)
+@router.post("/api/session", response_model=ConsoleSession, responses=SIGN_IN)
+async def sign_in(
+    request: Request, response: Response, runtime: RuntimeDep, actor: auth.Operator
+) -> ConsoleSession:
+    """Exchange a service-role bearer token for a console session cookie (HttpOnly)."""
     _cookie(response, request, runtime, actor)
-    return response
+    return ConsoleSession(operator=actor, expires_in=auth.SESSION_SECONDS)
 
 
-@router.delete("/api/session", status_code=204)
-async def sign_out() -> Response:
-    response = Response(status_code=204)
+@router.delete("/api/session", response_model=ConsoleSignedOut)
+async def sign_out(response: Response) -> ConsoleSignedOut:
+    """End the console session: its cookie is cleared."""
     response.delete_cookie(auth.COOKIE, path="/console")
-    return response
+    return ConsoleSignedOut(signed_in=False)
 
 
-@router.get("/api/overview")
+@router.get("/api/overview", response_model=ConsoleOverview, responses=OVERVIEW)
 async def overview(request: Request, runtime: RuntimeDep, actor: auth.Operator) -> ConsoleOverview:
     """Every dashboard of the console in one document (service role)."""
     board = await service.overview(runtime, getattr(request.app.state, "alerts", None))
     return ConsoleOverview.model_validate({**board, "operator": actor})
 
 
-@router.put("/api/switches/{name}")
+@router.put("/api/switches/{name}", response_model=SwitchOut, responses=TOGGLE)
 async def toggle(
     name: str, body: SwitchChange, runtime: RuntimeDep, actor: auth.Operator
 ) -> SwitchOut:

@@ -1,10 +1,37 @@
-"""Response bodies of the console's JSON (what the page draws)."""
+"""Request and response bodies of the console's JSON (what the page draws and sends)."""
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from tender import openapi
+from tender.kit.times import IsoTime
+from tender.monitoring.schemas import AlertOut, HealthOut
+from tender.ops.schemas import SwitchOut
+from tender.payments.schemas import MethodType, PaymentStatus
+
+
+class SwitchChange(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"enabled": False, "reason": "bank outage, INC-42"}]},
+    )
+
+    enabled: bool
+    reason: str = Field(min_length=3, max_length=500, description="Why: kept in the audit log.")
+
+
+class ConsoleSession(BaseModel):
+    """A console session was opened: its HttpOnly cookie is set on this answer."""
+
+    operator: str = Field(examples=["service:ops-bot"])
+    expires_in: int = Field(description="Seconds the session cookie lasts.", examples=[28800])
+
+
+class ConsoleSignedOut(BaseModel):
+    signed_in: bool = Field(description="Always false: the session cookie is cleared.")
 
 
 class Criterion(BaseModel):
@@ -18,7 +45,7 @@ class Criterion(BaseModel):
 
 
 class HourlyPoint(BaseModel):
-    hour: str
+    hour: IsoTime
     payments: int
     succeeded: int
     failed: int
@@ -26,14 +53,32 @@ class HourlyPoint(BaseModel):
 
 
 class MethodCount(BaseModel):
-    method_type: str
+    method_type: MethodType
     payments: int
+
+
+class RecentPayment(BaseModel):
+    id: UUID
+    created_at: IsoTime
+    method_type: MethodType
+    amount: int = Field(description="Minor units of `currency`.")
+    currency: str
+    status: PaymentStatus
+    last_error_code: str | None
+
+
+class ErrorCodeCount(BaseModel):
+    """The seed's error-code query: errors of one code in one hour."""
+
+    error_code: str
+    error_count: int
+    hour: IsoTime
 
 
 class Reconciliation(BaseModel):
     drift: dict[str, int]
     total: int
-    last_run: str | None
+    last_run: IsoTime | None
 
 
 class WebhookBacklog(BaseModel):
@@ -43,15 +88,25 @@ class WebhookBacklog(BaseModel):
 
 
 class ConsoleOverview(BaseModel):
-    generated_at: str
+    generated_at: IsoTime
     operator: str
     criteria: list[Criterion]
     hourly: list[HourlyPoint]
     methods: list[MethodCount]
-    recent: list[dict[str, Any]]
-    error_codes: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
-    switches: list[dict[str, Any]]
+    recent: list[RecentPayment]
+    error_codes: list[ErrorCodeCount]
+    alerts: list[AlertOut]
+    switches: list[SwitchOut]
     reconciliation: Reconciliation
     webhooks: WebhookBacklog
-    health: dict[str, Any]
+    health: HealthOut
+
+
+# Documented answers: the console takes a service-role bearer token or its session cookie.
+_OPERATOR = openapi.merge(
+    openapi.SERVICE,
+    {401: ("console_signed_out", "console_invalid", "console_expired")},
+)
+SIGN_IN = openapi.errors(_OPERATOR)
+OVERVIEW = openapi.errors(_OPERATOR)
+TOGGLE = openapi.errors(_OPERATOR, openapi.INPUT, {400: ("unknown_switch",)})

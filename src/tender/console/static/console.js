@@ -319,7 +319,7 @@
       method: "POST", credentials: "same-origin", headers: { Authorization: "Bearer " + token }
     }).then(function (resp) {
       $("token").value = "";
-      if (resp.status === 204) { refresh(); return; }
+      if (resp.status === 200) { refresh(); return; }
       $("signin-error").textContent = "That token was not accepted: the console needs a service-role token.";
       $("signin-error").hidden = false;
     });
