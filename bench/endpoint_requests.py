@@ -15,7 +15,7 @@ import httpx
 from tender.auth.tokens import mint_token
 
 CREATE, CONFIRM = "/functions/v1/create-payment-intent", "/functions/v1/confirm-payment"
-SERVICE_PATHS = ("/v1/ops", "/v1/refunds", "/v1/reports", "/v1/alerts")
+SERVICE_PATHS = ("/v1/ops", "/v1/refunds", "/v1/reports", "/v1/alerts", "/console/api")
 
 
 def signed_event(webhook_secret: str) -> tuple[bytes, str]:
@@ -38,7 +38,10 @@ def endpoint_request(
 ) -> dict[str, Any]:
     """Keyword arguments for `httpx.AsyncClient.request` that reach `method path`'s handler."""
     some = str(uuid4())
-    path = path.format(payment_id=some, order_id=some, method_id=some, name="accept_new_payments")
+    link = "cs_" + uuid4().hex  # a well-formed checkout link that names no session
+    path = path.format(
+        payment_id=some, order_id=some, method_id=some, name="accept_new_payments", token=link
+    )
     if path.startswith("/v1/reports/"):
         path = "/v1/reports/payment-status"
     service = path.startswith(SERVICE_PATHS) or path.endswith(("/mark-received", "/expire-offline"))

@@ -128,7 +128,8 @@ def banner(console: Console, launch: Launch, host: str, port: int) -> None:
     secret = launch.settings.supabase_jwt_secret
     console.print(f"[bold green]Tender is running[/] at [link={base}]{base}[/link]")
     console.print(f"  database: {'embedded' if launch.database.embedded else 'DATABASE_URL'}")
-    console.print(f"  stripe:   {launch.stripe_base or 'api.stripe.com'}")
+    stripe_base = launch.stripe_base or launch.settings.stripe_api_base or "api.stripe.com"
+    console.print(f"  stripe:   {stripe_base}")
     console.print(f"  data:     {launch.settings.data_dir} (other tender commands find it)")
     if secret is not None and not launch.settings.is_production:
         token = mint_token(secret.get_secret_value(), user_id=DEMO_USER)
@@ -159,7 +160,11 @@ def serve(host: str, port: int, workers: int, *, reset: bool = False) -> None:
     console = Console()
     settings = with_development_defaults(Settings(host=host, port=port))
     settings.check_production()
-    running = stackfile.read(settings.data_dir)
+    # A local stack (embedded database or offline test mode) has one owner per DATA_DIR; an
+    # instance of a deployment (DATABASE_URL and a real Stripe address) owns nothing local,
+    # so any number run side by side and none records itself in stack.json.
+    local = settings.database_url is None or uses_offline_stripe(settings)
+    running = stackfile.read(settings.data_dir) if local else None
     if running is not None:
         raise ConfigurationError(
             f"Tender already runs from {settings.data_dir} (pid {running.pid}, {running.api_url}); "
@@ -170,7 +175,7 @@ def serve(host: str, port: int, workers: int, *, reset: bool = False) -> None:
     target: DatabaseTarget | None = None
     try:
         target = locate(settings, attach=False)
-        _run(console, settings, target, host, port, workers, reset)
+        _run(console, settings, target, host, port, workers, reset, local=local)
     except (KeyboardInterrupt, Stopping):
         pass
     finally:
@@ -191,6 +196,8 @@ def _run(
     port: int,
     workers: int,
     reset: bool,
+    *,
+    local: bool,
 ) -> None:
     if reset:
         _drop_embedded_database(target)
@@ -208,17 +215,18 @@ def _run(
         if target.embedded is not None and (pg := target.embedded.running_pid()) is not None:
             pids["postgres"] = pg
         reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        stackfile.write(
-            settings.data_dir,
-            stackfile.Stack(
-                pid=os.getpid(),
-                api_url=f"http://{reachable}:{port}",
-                database_url=target.app_url,
-                database_owner_url=target.migration_url,
-                stripe_api_base=base,
-                pids=pids,
-            ),
-        )
+        if local:
+            stackfile.write(
+                settings.data_dir,
+                stackfile.Stack(
+                    pid=os.getpid(),
+                    api_url=f"http://{reachable}:{port}",
+                    database_url=target.app_url,
+                    database_owner_url=target.migration_url,
+                    stripe_api_base=base,
+                    pids=pids,
+                ),
+            )
         uvicorn.run(
             "tender.asgi:create",
             factory=True,

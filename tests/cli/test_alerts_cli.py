@@ -87,4 +87,6 @@ async def test_with_the_service_every_rule_comes_from_it(
     assert body["source"] == f"the running service at {served}"
     stripe = next(a for a in body["alerts"] if a["alert"] == "stripe_api_error_rate_high")
     assert stripe["evaluated"] is True
-    assert re.match(r"0/12 Stripe calls failed", stripe["summary"]), stripe
+    # the 12 calls above, plus any its in-process worker's periodic jobs made meanwhile
+    counted = re.match(r"0/(\d+) Stripe calls failed", stripe["summary"])
+    assert counted is not None and int(counted.group(1)) >= 12, stripe
