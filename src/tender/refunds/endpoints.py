@@ -12,10 +12,13 @@ from pydantic import BaseModel, Field
 
 from tender.auth.dependencies import ServiceCaller
 from tender.errors import ValidationFailed
+from tender.kit.guards import refuse_card_numbers
 from tender.refunds import service
 from tender.runtime import Runtime, get_runtime
 
-router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
+router = APIRouter(
+    prefix="/v1/refunds", dependencies=[Depends(refuse_card_numbers)], tags=["refunds"]
+)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
