@@ -293,3 +293,26 @@ async def test_service_role_still_writes_through_the_state_machine(
         "INSERT INTO audit_log (actor, action, subject) VALUES ('t', 'test', 'identity')",
     )
     assert result == "INSERT 0 1"  # the identity sequence needs no grant
+
+
+async def test_no_table_or_sequence_in_public_gives_api_roles_more(
+    owner: asyncpg.Connection,
+) -> None:
+    """A table a later migration adds is held to the same rules: RLS on, nothing for anon,
+    no DELETE/TRUNCATE for anyone, no sequence rights (identity columns need none)."""
+    rows = await owner.fetch(
+        """
+SELECT c.relname, c.relkind, c.relrowsecurity, coalesce(r.rolname, 'PUBLIC') AS grantee,
+       a.privilege_type
+FROM pg_class c
+LEFT JOIN LATERAL aclexplode(c.relacl) a ON true
+LEFT JOIN pg_roles r ON r.oid = a.grantee
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+"""
+    )
+    assert rows
+    assert all(r["relrowsecurity"] for r in rows if r["relkind"] in ("r", "p"))
+    granted = [r for r in rows if r["grantee"] in ("PUBLIC", *API_ROLES)]
+    assert not [r for r in granted if r["grantee"] in ("PUBLIC", "anon")]
+    assert not [r for r in granted if r["privilege_type"] in ("DELETE", "TRUNCATE")]
+    assert not [r for r in granted if r["relkind"] == "S"]
