@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -22,10 +22,17 @@ from pydantic import SecretStr
 
 from tender.app import create_app
 from tender.config import Environment, Settings
-from tender.emulator.config import EmulatorConfig
-from tender.emulator.server import running_emulator
 from tender.runtime import Runtime
-from tests.conftest import JWT_SECRET, WEBHOOK_SECRET, bearer
+
+# The test mode through the root conftest's imports (its package moves between branches).
+from tests.conftest import (
+    JWT_SECRET,
+    WEBHOOK_SECRET,
+    EmulatorConfig,
+    bearer,
+    fresh_database,
+    running_emulator,
+)
 
 
 @dataclass
@@ -90,10 +97,17 @@ class ServedTender:
 
 
 @pytest.fixture(scope="session")
+async def fuzz_database(pg_server_url: str) -> AsyncIterator[tuple[str, str]]:
+    """A database of its own: kill switches other tests leave set must not read as 5xx."""
+    async with fresh_database(pg_server_url, "tender_fuzz") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
 def served(
-    database_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+    fuzz_database: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServedTender]:
-    tender = ServedTender(database_urls[1], tmp_path_factory.mktemp("fuzz-data"))
+    tender = ServedTender(fuzz_database[1], tmp_path_factory.mktemp("fuzz-data"))
     thread = threading.Thread(target=tender.run, name="fuzz-tender", daemon=True)
     thread.start()
     assert tender.ready.wait(60), "tender did not start"

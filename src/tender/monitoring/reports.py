@@ -76,13 +76,14 @@ def _in_range(value: datetime | None) -> datetime | None:
     9999 with an offset overflowed into a 500); naive means UTC."""
     if value is None:
         return None
+    offset = value.utcoffset()
     try:
-        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        utc_wall = value - offset if offset else value
     except OverflowError:
         raise ValueError("since is out of range") from None
-    if not 1970 <= utc.year <= 9998:
+    if not 1970 <= utc_wall.year <= 9998:
         raise ValueError("since must be between 1970 and 9998")
-    return utc
+    return value
 
 
 SinceQuery = Annotated[
