@@ -86,3 +86,16 @@ async def test_legacy_claim_settings_are_set_with_the_claims(app_db: Database) -
             )
         ).one()
     assert tuple(row) == (str(user), "authenticated", str(user))
+
+
+async def test_a_role_claim_in_a_users_token_does_not_widen_the_write(
+    app_db: Database, owner_db: Database
+) -> None:
+    a, b = uuid4(), uuid4()
+    await seed_user(owner_db, b)
+    theirs = await _order_of(owner_db, b)
+    context = DbContext.user(a, {"role": "service_role", "sub": str(b)})
+    async with app_db.transaction(context) as conn:
+        moved = await orders.set_status(conn, theirs["id"], "canceled", from_statuses=("pending",))
+    assert moved is None
+    assert (await _order_of(owner_db, b))["status"] == "pending"

@@ -293,3 +293,29 @@ async def test_service_role_still_writes_through_the_state_machine(
         "INSERT INTO audit_log (actor, action, subject) VALUES ('t', 'test', 'identity')",
     )
     assert result == "INSERT 0 1"  # the identity sequence needs no grant
+
+
+async def test_no_table_or_sequence_in_public_gives_api_roles_more(
+    owner: asyncpg.Connection,
+) -> None:
+    """A table a later migration adds is held to the user-facing rules too: nothing for anon
+    (or PUBLIC), SELECT at most for authenticated and only under RLS, no TRUNCATE for any
+    API role. (The exact matrix for Tender's money tables is the test above.)"""
+    rows = await owner.fetch(
+        """
+SELECT c.relname, c.relkind, c.relrowsecurity, coalesce(r.rolname, 'PUBLIC') AS grantee,
+       a.privilege_type
+FROM pg_class c
+CROSS JOIN LATERAL aclexplode(c.relacl) a
+LEFT JOIN pg_roles r ON r.oid = a.grantee
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+  AND (a.grantee = 0 OR r.rolname = ANY($1::text[]))
+""",
+        API_ROLES,
+    )
+    assert rows
+    assert not [r for r in rows if r["grantee"] in ("PUBLIC", "anon")]
+    assert not [r for r in rows if r["privilege_type"] == "TRUNCATE"]
+    users = [r for r in rows if r["grantee"] == "authenticated"]
+    assert {r["privilege_type"] for r in users} == {"SELECT"}
+    assert all(r["relkind"] != "S" and r["relrowsecurity"] for r in users)

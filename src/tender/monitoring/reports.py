@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender import openapi
@@ -102,8 +103,27 @@ async def build_report(
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _in_range(value: datetime | None) -> datetime | None:
+    """A window start PostgreSQL and Python can both hold (a date at the edge of year 1 or
+    9999 with an offset overflowed into a 500); naive means UTC."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    try:
+        utc_wall = value - offset if offset else value
+    except OverflowError:
+        raise ValueError("since is out of range") from None
+    if not 1970 <= utc_wall.year <= 9998:
+        raise ValueError("since must be between 1970 and 9998")
+    return value
+
+
 SinceQuery = Annotated[
-    datetime | None, Query(description="Window start (ISO 8601); default per report.")
+    datetime | None,
+    AfterValidator(_in_range),
+    Query(description="Window start (ISO 8601); default per report."),
 ]
 
 

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends
 
 from tender import openapi
 from tender.auth.dependencies import ServiceCaller
+from tender.kit.guards import refuse_card_numbers
 from tender.ops.schemas import SwitchIn, SwitchList, SwitchOut
 from tender.runtime import Runtime, get_runtime
 
-router = APIRouter(prefix="/v1/ops", tags=["operations"])
+router = APIRouter(
+    prefix="/v1/ops", dependencies=[Depends(refuse_card_numbers)], tags=["operations"]
+)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 

@@ -55,7 +55,7 @@ async def list_orders(
     runtime: RuntimeDep,
     status: Annotated[str | None, Query(pattern=f"^({STATUSES})$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # inside bigint; was a 500
 ) -> dict[str, Any]:
     """The caller's orders, newest first."""
     assert user.user_id is not None

@@ -94,7 +94,7 @@ async def list_payments(
     runtime: RuntimeDep,
     status: Annotated[str | None, Query(pattern=f"^({STATUSES})$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # inside bigint; was a 500
 ) -> dict[str, Any]:
     """The caller's payments, newest first."""
     rows = await service.list_payments(runtime, user, status=status, limit=limit + 1, offset=offset)

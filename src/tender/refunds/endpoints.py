@@ -11,11 +11,14 @@ from fastapi.responses import JSONResponse
 from tender import openapi
 from tender.auth.dependencies import ServiceCaller
 from tender.errors import ValidationFailed
+from tender.kit.guards import refuse_card_numbers
 from tender.refunds import service
 from tender.refunds.schemas import RefundCreated, RefundIn, RefundList, RefundOut
 from tender.runtime import Runtime, get_runtime
 
-router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
+router = APIRouter(
+    prefix="/v1/refunds", dependencies=[Depends(refuse_card_numbers)], tags=["refunds"]
+)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 

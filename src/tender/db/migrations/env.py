@@ -15,7 +15,12 @@ def run(conn: Connection) -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    # paramstyle "named": a pyformat dialect would print every % as %% (format('%s'), LIKE)
+    context.configure(
+        url=context.config.get_main_option("sqlalchemy.url"),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
     with context.begin_transaction():
         context.run_migrations()
 elif isinstance(connection, Connection):
