@@ -119,7 +119,7 @@ def test_prometheus_loads_the_alert_rules_and_scrapes_every_tender_process(
     (job,) = config["scrape_configs"]
     assert not unserved([job["metrics_path"]])
     targets = {t.split(":")[0] for t in job["static_configs"][0]["targets"]}
-    assert targets == {"api-1", "api-2", "worker"}
+    assert targets == {"api-1", "api-2"}  # `tender worker` serves no HTTP
     alertmanager = compose["services"]["alertmanager"]
     am_config = yaml.safe_load(next(iter(mounts(alertmanager).values())).read_text())
     receivers = {r["name"] for r in am_config["receivers"]}
