@@ -220,7 +220,7 @@ async def test_the_webhook_settles_a_processing_payment_too(
     assert body["status"] == "succeeded"
 
 
-async def test_the_recheck_loop_runs_in_the_background(
+async def test_the_periodic_recheck_settles_a_processing_payment(
     test_settings: Settings,
     database_urls: tuple[str, str],
     control: httpx.AsyncClient,
