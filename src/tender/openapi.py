@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from tender.gateway.errors import DEFAULT, STRIPE_ERRORS
+
 
 class FieldError(BaseModel):
     """One invalid field: its dotted name, the rule it broke and a readable message."""
@@ -80,6 +82,10 @@ BODY: ErrorSpec = {
     413: ("request_too_large",),
 }
 RATE_LIMITED: ErrorSpec = {429: ("rate_limited",)}
+# Every decline code a confirm can answer, from the gateway's one error table.
+DECLINES: ErrorSpec = {
+    402: tuple(sorted({m.code for m in (*STRIPE_ERRORS.values(), DEFAULT) if m.status == 402}))
+}
 MAINTENANCE: ErrorSpec = {503: ("payment_maintenance",)}
 NEW_PAYMENT: ErrorSpec = {
     503: ("payment_maintenance", "new_payments_paused", "payment_method_disabled"),

@@ -106,19 +106,6 @@ _LINK: openapi.ErrorSpec = {
     410: ("checkout_session_used", "checkout_session_expired"),
 }
 _PROVIDER: openapi.ErrorSpec = {503: ("provider_unavailable", "provider_busy")}
-_DECLINES: openapi.ErrorSpec = {
-    402: (
-        "card_declined",
-        "insufficient_funds",
-        "expired_card",
-        "incorrect_cvc",
-        "processing_error",
-        "card_velocity_exceeded",
-        "authentication_required",
-        "authentication_failed",
-        "payment_failed",
-    )
-}
 _NOTES = {
     402: "Declines carry `retryable`, `payment_id` and `payment_status`.",
     503: "`provider_unavailable` carries `fallback_methods` and `Retry-After`.",
@@ -165,7 +152,7 @@ CONFIRM = {
             ),
             429: ("rate_limited", "card_testing_blocked"),
         },
-        _DECLINES,
+        openapi.DECLINES,
         openapi.MAINTENANCE,
         _PROVIDER,
         notes=_NOTES,
@@ -174,7 +161,7 @@ CONFIRM = {
 PAYMENT = openapi.errors(
     _LINK,
     {404: ("payment_not_found",), 409: ("payment_not_started",)},
-    _DECLINES,
+    openapi.DECLINES,
     openapi.RATE_LIMITED,
     openapi.MAINTENANCE,
     _PROVIDER,
