@@ -365,15 +365,3 @@ class StripeGateway:
         )
         return as_dict(obj)
 
-
-def verify_webhook(payload: bytes, header: str | None, secrets: list[str], tolerance: int) -> bool:
-    """True if `header` signs `payload` with any of `secrets` within `tolerance` seconds."""
-    if not header:
-        return False
-    for secret in secrets:
-        try:
-            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
-        except stripe.SignatureVerificationError:
-            continue
-        return True
-    return False
