@@ -49,10 +49,6 @@ app.add_typer(doctor_app, name="doctor")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
-install_backup_commands(app)
-app.command("console")(console_link)
-app.command("demo-data")(demo_data)
-register_jobs(app)  # tender worker, tender jobs (issue 14)
 console = Console()
 QUIET = {"serve", "migrate", "db", None}  # they say where they are themselves
 
@@ -154,7 +150,7 @@ def token(
     )
 
 
-@db_app.command("url")
+@db_app.command("url", short_help="The database URL in use, and whether it runs.")
 def db_url() -> None:
     """Print the libpq URL of the database in use; exit 1 (and say so) when it is not running."""
     from tender.db.shell import status
@@ -166,12 +162,23 @@ def db_url() -> None:
     typer.echo(found.url)
 
 
-@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@db_app.command(
+    "psql",
+    short_help="psql on that database (starts the embedded one if needed).",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
 def db_psql(ctx: typer.Context) -> None:
     """Open psql on the database (starting the embedded one if needed, stopping it after)."""
     from tender.db.shell import psql
 
     raise typer.Exit(psql(with_development_defaults(Settings()), list(ctx.args)))
+
+
+# The other packages' commands, after Tender's own (help lists them in this order).
+register_jobs(app)  # tender worker, tender jobs
+install_backup_commands(app)  # tender backup [drill], tender restore
+app.command("console", short_help="A one-time link to the operations console.")(console_link)
+app.command("demo-data", short_help="A realistic payment history (never in production).")(demo_data)
 
 
 def main() -> None:

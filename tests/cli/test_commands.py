@@ -21,6 +21,12 @@ from tests.conftest import JWT_SECRET, WEBHOOK_SECRET
 NARROW = {"COLUMNS": "80", "ENVIRONMENT": "test", "TENDER_URL": "http://127.0.0.1:9"}
 HELP_SCREENS = [
     [],
+    ["backup"],
+    ["jobs"],
+    ["db"],
+    ["switch"],
+    ["webhooks"],
+    ["alerts"],
     ["alerts", "check"],
     ["report"],
     ["reconcile"],
@@ -60,6 +66,8 @@ def test_help_screens_are_plain_and_fit_80_columns(command: list[str]) -> None:
     assert "<bool>" not in result.output
     assert "--help" in result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
+    listed = [line for line in result.output.splitlines() if not line.startswith("Usage:")]
+    assert not [line for line in listed if line.endswith("...")]  # one-line helps are whole
 
 
 @pytest.mark.parametrize(

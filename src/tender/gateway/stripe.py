@@ -364,4 +364,3 @@ class StripeGateway:
             idempotent=False,
         )
         return as_dict(obj)
-

@@ -46,7 +46,7 @@ def worker(
         target.stop()
 
 
-@jobs_app.command("list")
+@jobs_app.command("list", short_help="Jobs in one status (failed by default).")
 def list_jobs(
     status: Annotated[str, typer.Option(help="todo | doing | failed | succeeded")] = "failed",
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -110,5 +110,5 @@ def _database() -> Iterator[tuple[Settings, str]]:
 
 def register(app: typer.Typer) -> None:
     """Add `tender worker` and `tender jobs` to the `tender` command."""
-    app.command("worker")(worker)
+    app.command("worker", short_help="Run background jobs and periodic tasks.")(worker)
     app.add_typer(jobs_app, name="jobs")

@@ -120,7 +120,7 @@ def from_database(settings: Settings, notify: bool, why: str) -> list[dict[str, 
     return out
 
 
-@alerts_app.command("check")
+@alerts_app.command("check", short_help="Every rule once; exit code 1 while any fires.")
 def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     notify: Annotated[

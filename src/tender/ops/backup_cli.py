@@ -74,7 +74,7 @@ def backup(
     typer.echo(made.dump)
 
 
-@app.command("drill")
+@app.command("drill", short_help="Restore the latest backup into a scratch database; verify.")
 def drill(
     source: Annotated[
         Path | None, typer.Option("--from", help="Backup folder (default BACKUP_DIR).")
@@ -117,4 +117,4 @@ def restore(
 def install(cli: typer.Typer) -> None:
     """Add `backup` (with `drill`) and `restore` to the `tender` command."""
     cli.add_typer(app, name="backup")
-    cli.command("restore")(restore)
+    cli.command("restore", short_help="Restore a backup into an empty database.")(restore)

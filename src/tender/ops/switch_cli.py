@@ -81,7 +81,7 @@ def _run_set(
         console.print(f"[yellow]note:[/] this shell's environment pins {name}; unset it too")
 
 
-@app.command()
+@app.command(short_help="on: payment endpoints answer 503 (maintenance).")
 def maintenance(
     state: OnOff, reason: Reason = None, actor: Actor = None, as_json: AsJson = False
 ) -> None:
@@ -89,7 +89,7 @@ def maintenance(
     _run_set(MAINTENANCE, state is OnOff.on, reason, actor, as_json)
 
 
-@app.command("new-payments")
+@app.command("new-payments", short_help="off: no new payments; the rest goes on.")
 def new_payments(
     state: OnOff, reason: Reason = None, actor: Actor = None, as_json: AsJson = False
 ) -> None:
@@ -112,7 +112,7 @@ def method(
     _run_set(method_switch(method_type), state is OnOff.on, reason, actor, as_json)
 
 
-@app.command()
+@app.command(short_help="Every switch, its effective value and source.")
 def status(as_json: AsJson = False) -> None:
     """Every switch as stored (and as this shell's environment would pin it)."""
 

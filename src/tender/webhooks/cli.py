@@ -41,7 +41,7 @@ async def _replay(
         await runtime.close()
 
 
-@app.command()
+@app.command(short_help="Re-apply stored events (all, or the failed ones).")
 def replay(
     failed: Annotated[bool, typer.Option("--failed", help="Only failed/pending events.")] = False,
     since: Annotated[
