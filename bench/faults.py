@@ -24,7 +24,6 @@ from uuid import uuid4
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bench.endpoint_requests import CONFIRM, CREATE, endpoint_request, every_endpoint
 from bench.stack import JWT_SECRET, ROOT, SECRET_KEY, WEBHOOK_SECRET, free_port
@@ -145,8 +144,8 @@ async def _run(cases: int, budget: float, server_url: str) -> int:
     await provision.ensure_database(admin, name)
     await migrate.upgrade(owner)
     await provision.ensure_app_role(owner)
-    target = make_url(with_user(owner, provision.APP_ROLE))
-    proxy = await TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
+    target = with_user(owner, provision.APP_ROLE)
+    proxy = await TcpProxy.for_url(target).start()
     emulator_port, tender_port = free_port(), free_port()
     logs = ROOT / "bench" / "reports"
     logs.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,19 @@ class TcpProxy:
     """Forwards 127.0.0.1:<port> to `target`; `cut()` and `restore()` keep the same port."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
+        # A host that is a folder is a Unix-socket server (the embedded PostgreSQL's).
         self.target = (target_host, target_port)
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+
+    @classmethod
+    def for_url(cls, database_url: str) -> TcpProxy:
+        """A proxy in front of the server `database_url` names (TCP or Unix socket)."""
+        url = make_url(database_url)
+        socket_dir = url.query.get("host")
+        host = url.host or (socket_dir if isinstance(socket_dir, str) else None) or "127.0.0.1"
+        return cls(host, url.port or 5432)
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(
@@ -28,6 +37,7 @@ class TcpProxy:
     def url(self, database_url: str) -> str:
         """`database_url` pointed at this proxy."""
         url = make_url(database_url).set(host="127.0.0.1", port=self.port)
+        url = url.difference_update_query(["host"])  # a socket folder would win over the host
         return url.render_as_string(hide_password=False)
 
     async def cut(self) -> None:
@@ -48,7 +58,12 @@ class TcpProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
+            host, port = self.target
+            if host.startswith("/"):
+                path = f"{host}/.s.PGSQL.{port}"
+                up_reader, up_writer = await asyncio.open_unix_connection(path)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(host, port)
         except OSError:
             writer.transport.abort()
             return

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from bench.endpoint_requests import endpoint_request, every_endpoint
 from bench.tcpproxy import TcpProxy
-from sqlalchemy.engine import make_url
 
 from tender.config import Settings
 from tender.db.engine import Database
@@ -34,8 +33,7 @@ PROBES = {"/readyz", "/api/health/payment"}
 
 @pytest.fixture
 async def proxy(database_urls: tuple[str, str]) -> AsyncIterator[TcpProxy]:
-    url = make_url(database_urls[1])
-    cut = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    cut = await TcpProxy.for_url(database_urls[1]).start()
     try:
         yield cut
     finally:
