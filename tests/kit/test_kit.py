@@ -78,3 +78,10 @@ def test_bank_references_are_distinct_and_typable() -> None:
     assert len(refs) == 1000
     assert all(r.startswith("TND-") and len(r) == 13 for r in refs)
     assert not any(c in r for r in refs for c in "01ILO")
+
+
+def test_with_user_never_carries_the_other_logins_password() -> None:
+    from tender.db.urls import with_user
+
+    url = with_user("postgresql://owner:s3cret@db.internal:5433/tender?sslmode=require", "app")
+    assert url == "postgresql://app@db.internal:5433/tender?sslmode=require"

@@ -19,7 +19,18 @@ def to_libpq(url: str | URL) -> str:
 
 def with_user(url: str, user: str) -> str:
     """The same server and database, logged in as another user (no password: trust/peer)."""
-    return to_libpq(make_url(url).set(username=user, password=None))
+    # URL.set(password=None) keeps the old password (None means "unchanged"): rebuild it.
+    parsed = make_url(url)
+    return to_libpq(
+        URL.create(
+            parsed.drivername,
+            username=user,
+            host=parsed.host,
+            port=parsed.port,
+            database=parsed.database,
+            query=parsed.query,
+        )
+    )
 
 
 def with_database(url: str, database: str) -> str:
