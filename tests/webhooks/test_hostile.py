@@ -73,7 +73,8 @@ async def test_a_signed_non_utf8_body_is_stored_as_rejected_and_answered_200(
     assert len(await rows(owner_db, stored_id)) == 1
 
 
-@pytest.mark.parametrize("skew", [-301, 301, -10_000, 10**9, 10**11])
+# 10 s past the 300 s tolerance: int(time.time()) truncates and a busy machine takes a while
+@pytest.mark.parametrize("skew", [-310, 310, -10_000, 10**9, 10**11])
 async def test_timestamps_outside_the_tolerance_either_way_are_refused(
     client: httpx.AsyncClient, owner_db: Database, skew: int
 ) -> None:
