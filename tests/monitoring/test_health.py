@@ -152,4 +152,5 @@ async def test_failed_webhook_backlog_fails_webhooks_check(
     await sql.execute("UPDATE stripe_events SET status = 'processed'")
     status, body, _ = await _health(rt)
     assert status == 200
-    assert body["checks"]["webhooks"]["detail"].startswith(("last event 30s", "last event 31s"))
+    seconds = int(body["checks"]["webhooks"]["detail"].split()[2].rstrip("s"))
+    assert 30 <= seconds < 60  # received 30 s before the check, however slow the machine
