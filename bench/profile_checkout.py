@@ -63,13 +63,38 @@ async def _checkouts(asgi: Any, count: int) -> None:
 
 
 def top_self_time(root: Any, limit: int) -> list[tuple[str, float]]:
-    """(function and place, seconds spent in its own code) summed over the tree, largest first."""
+    """(function and place, seconds in its own code) summed over the tree, largest first.
+
+    Works on pyinstrument's frames: a frame's own time is its time minus its children's; the
+    synthetic `[self]` leaf counts for its parent, `[await]` (waiting on I/O) is one bucket.
+    """
     totals: dict[str, float] = defaultdict(float)
-    stack = [root]
+    stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
-        frame = stack.pop()
-        totals[f"{frame.function} ({frame.file_path_short}:{frame.line_no})"] += frame.self_time
-        stack.extend(frame.children)
+        frame, parent_key = stack.pop()
+        if frame.identifier == "[self]":
+            key = parent_key
+        elif frame.identifier in ("[await]", "[out-of-context]"):
+            key = f"{frame.identifier} waiting, not running"
+        else:
+            key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+        totals[key] += frame.time - sum(child.time for child in frame.children)
+        stack.extend((child, key) for child in frame.children)
+    return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+
+
+def top_inclusive(root: Any, limit: int, under: str = "tender/") -> list[tuple[str, float]]:
+    """(function and place, seconds with its callees) for functions whose file is under
+    `under`, each counted once per call stack (recursion does not double it), largest first."""
+    totals: dict[str, float] = defaultdict(float)
+    stack: list[tuple[Any, frozenset[str]]] = [(root, frozenset())]
+    while stack:
+        frame, above = stack.pop()
+        key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+        if (frame.file_path_short or "").startswith(under) and key not in above:
+            totals[key] += frame.time
+            above = above | {key}
+        stack.extend((child, above) for child in frame.children)
     return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:limit]
 
 
@@ -113,7 +138,10 @@ def main(
     cpu_ms = session.cpu_time * 1000 / checkouts
     print(f"{checkouts} checkouts: {wall_ms:.1f} ms wall, {cpu_ms:.1f} ms CPU each (this process)")
     print(f"top {top} by own time (share of the profiled time):")
-    for name, seconds in top_self_time(profiler.last_session.root_frame(), top):  # type: ignore[union-attr]
+    for name, seconds in top_self_time(session.root_frame(), top):
+        print(f"  {seconds / session.duration:6.1%}  {name}")
+    print(f"top {top} of Tender's functions by time including callees (share):")
+    for name, seconds in top_inclusive(session.root_frame(), top):
         print(f"  {seconds / session.duration:6.1%}  {name}")
     print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000])
     print(f"full tree: {out}")
