@@ -25,6 +25,29 @@ def _cmp(now: float | None, before: float | None, unit: str = "") -> str:
     return text
 
 
+def _headline(prof: dict[str, Any], before: dict[str, Any]) -> list[str]:
+    """CPU per checkout: the figure a busy machine does not move much (time, not a share)."""
+    cpu = prof.get("cpu_ms_per_checkout")
+    if not cpu:
+        return []
+    old = before.get("cpu_ms_per_checkout", {})
+    labels = {"tender": "Tender", "postgres": "PostgreSQL", "emulator": "test mode"}
+    lines = [
+        f"**CPU per checkout** ({prof['checkouts']:,} checkouts completed; process CPU time "
+        "over the run / checkouts):",
+        "",
+        "| process | CPU ms per checkout | CPU s over the run | previous |",
+        "|---|---|---|---|",
+    ]
+    for key, label in labels.items():
+        ms = cpu.get(key)
+        lines.append(
+            f"| {label} | {_cmp(ms, old.get(key), ' ms')} | "
+            f"{prof['cpu_seconds'].get(key, 0.0):.1f} | {_cmp(old.get(key), None)} |"
+        )
+    return lines
+
+
 def render(results: dict[str, Any], prior: dict[str, Any] | None) -> str:
     prof = results["profile"]
     before = (prior or {}).get("profiles", {}).get(prof["name"], {})
@@ -37,6 +60,8 @@ def render(results: dict[str, Any], prior: dict[str, Any] | None) -> str:
         f"{prof['workers']} API worker(s), injected Stripe latency {prof['latency_ms']} ms "
         f"(+{prof['jitter_ms']} ms jitter), offered load "
         f"{offered}.",
+        "",
+        *_headline(prof, before),
         "",
         "| figure | Tender | seed | target | previous |",
         "|---|---|---|---|---|",

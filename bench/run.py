@@ -22,7 +22,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from bench import overhead, report
+import tender
+from bench import compare, figures, overhead, report
 from bench.checks import after_run
 from bench.sampler import Sampler
 from bench.stack import ROOT, running_stack
@@ -88,8 +89,10 @@ def run_profile(
                 load = _drive(stack.tender_url, users, requests, profile.rate, seconds)
         correctness = asyncio.run(after_run(stack))  # before overhead adds stray intents
         costs = asyncio.run(overhead.measure(stack, load["operations"]))
+    completed = figures.checkouts(load["operations"])
     return {
         "name": name,
+        "tender_source": str(Path(tender.__file__).resolve().parents[1]),  # which code ran
         "users": users,
         "workers": workers,
         "latency_ms": latency,
@@ -105,6 +108,12 @@ def run_profile(
         "server_errors": load["server_errors"],
         "errors": load["errors"],
         "operations": load["operations"],
+        "checkouts": completed,
+        "cpu_seconds": {n: f.cpu_seconds for n, f in sampler.figures.items()},
+        "cpu_ms_per_checkout": {
+            n: figures.cpu_ms_per_checkout(f.cpu_seconds, completed)
+            for n, f in sampler.figures.items()
+        },
         "overhead": costs,
         "processes": {
             n: {k: v for k, v in vars(f).items() if k != "samples"}
@@ -116,6 +125,10 @@ def run_profile(
     }
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 @app.command()
 def main(
     requests: int = typer.Option(50_000, help="Requests per profile."),
@@ -123,20 +136,40 @@ def main(
     workers: int = typer.Option(2, help="Tender API processes."),
     profile: list[str] = typer.Option(["zero", "stripe"], help="zero, stripe, seed, soak."),
     soak_seconds: float = typer.Option(1200.0, help="How long the soak profile runs."),
+    compare_ref: str | None = typer.Option(
+        None,
+        "--compare",
+        help="A git revision to run as the baseline, alternating with the working tree.",
+    ),
+    rounds: int = typer.Option(3, help="With --compare: rounds of (baseline, change)."),
+    json_out: Path | None = typer.Option(None, hidden=True, help="Write results here only."),
 ) -> None:
-    """Run the load profiles and write the report."""
+    """Run the load profiles and write the report (or, with --compare, the ratios)."""
+    for name in profile:
+        if name not in PROFILES:
+            raise typer.BadParameter(f"unknown profile {name}; one of {', '.join(PROFILES)}")
+    if compare_ref is not None:
+        options = ["--requests", str(requests), "--users", str(users), "--workers", str(workers)]
+        options += ["--soak-seconds", str(soak_seconds)]
+        for name in profile:
+            options += ["--profile", name]
+        path = compare.run(compare_ref, rounds, options, console)
+        console.print(Path(path).read_text())
+        return
     results: dict[str, dict[str, Any]] = {}
     for name in profile:
         console.rule(f"profile {name}")
         started = time.monotonic()
-        if name not in PROFILES:
-            raise typer.BadParameter(f"unknown profile {name}; one of {', '.join(PROFILES)}")
         results[name] = run_profile(name, requests, users, workers, soak_seconds)
         console.print(
             f"{name}: {results[name]['requests_per_s']:.0f} req/s, p95 "
-            f"{results[name]['p95_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms "
+            f"{results[name]['p95_ms']:.0f} ms, p99 {results[name]['p99_ms']:.0f} ms, "
+            f"Tender CPU {_ms(results[name]['cpu_ms_per_checkout']['tender'])} ms/checkout "
             f"({time.monotonic() - started:.0f} s)"
         )
+    if json_out is not None:
+        json_out.write_text(json.dumps(results, indent=2))
+        return
     path = report.write(results)
     console.print(Path(path).read_text())
 

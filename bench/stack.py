@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.revisions import emulator_command
 from tender.db import migrate, provision
 from tender.db.embedded import EmbeddedPostgres
 from tender.db.urls import with_database, with_user
@@ -25,6 +26,9 @@ JWT_SECRET = "bench-jwt-secret-" + "b" * 32
 WEBHOOK_SECRET = "whsec_bench_webhooks"
 SECRET_KEY = "sk_test_tender_bench"
 BENCH_DATABASE = "tender_bench"
+# The checkout whose code runs (`--compare` points it at a baseline worktree); its layout
+# decides how the test mode starts.
+SOURCE = Path(os.environ.get("TENDER_BENCH_SOURCE", ROOT))
 
 
 @dataclass
@@ -35,6 +39,14 @@ class Stack:
     app_url: str
     pids: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)  # Tender's environment, for its CLI
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The embedded server's postmaster, so the sampler counts only the bench's PostgreSQL."""
+    try:
+        return int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
 
 
 def free_port() -> int:
@@ -108,12 +120,10 @@ def running_stack(
     with ExitStack() as stack:
         owner, app = stack.enter_context(_database(server_url, ROOT / ".tender"))
         emulator_port, tender_port = free_port(), free_port()
+        emulator_args, emulator_extra = emulator_command(SOURCE, emulator_port, WEBHOOK_SECRET)
         emulator_cmd = [
             python,
-            "-m",
-            "tender_testmode",
-            "--port",
-            str(emulator_port),
+            *emulator_args,
             "--webhook-retry-base-seconds",
             "0.5",
             "--max-objects",
@@ -122,7 +132,7 @@ def running_stack(
         if latency_ms or jitter_ms:
             emulator_cmd += ["--latency-ms", str(latency_ms), "--jitter-ms", str(jitter_ms)]
         env = {**os.environ}
-        emulator_env = {**env, "STRIPE_TESTMODE_WEBHOOK_SECRET": WEBHOOK_SECRET}  # not in argv
+        emulator_env = {**env, **emulator_extra}  # the secret stays out of argv where it can
         emulator = stack.enter_context(_process(emulator_cmd, emulator_env, logs / "emulator.log"))
         emulator_url = f"http://127.0.0.1:{emulator_port}"
         wait_http(emulator_url + "/v1/balance")
@@ -157,4 +167,7 @@ def running_stack(
         tender_url = f"http://127.0.0.1:{tender_port}"
         wait_http(tender_url + "/livez", timeout=60)
         pids = {"tender": tender.pid, "emulator": emulator.pid}
+        postgres = postmaster_pid(ROOT / ".tender" / "bench-pgdata") if server_url is None else None
+        if postgres is not None:
+            pids["postgres"] = postgres
         yield Stack(tender_url, emulator_url, owner, app, pids, tender_env)
