@@ -30,6 +30,7 @@ from tender.payments.apply import (
     apply_payment_intent,
     apply_payment_intent_in,
     record_error,
+    settled_intent,
 )
 from tender.payments.confirm import confirm_payment, load_payment, unavailable
 from tender.payments.views import Answer, public
@@ -46,6 +47,7 @@ __all__ = [
     "get_payment",
     "list_payments",
     "record_error",
+    "settled_intent",
     "unavailable",
 ]
 CREATE = "create-payment-intent"

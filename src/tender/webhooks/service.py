@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
 from tender.jobs import enqueue as jobs
@@ -19,12 +21,14 @@ from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime
 from tender.webhooks import repository
-from tender.webhooks.parsing import APPLIED_PREFIXES, RejectedEvent, parse
+from tender.webhooks.parsing import RejectedEvent, parse
 from tender.webhooks.signature import InvalidSignature, verify
 
 TOLERANCE_SECONDS = 300
 MAX_BACKOFF = timedelta(hours=1)
 CONTEXT = DbContext.service("stripe-webhook")
+# Besides every payment_intent.* type, the types `_dispatch` applies (the rest: no re-read).
+APPLIED_TYPES = frozenset({"payment_method.attached", "payment_method.detached", "charge.refunded"})
 
 
 def webhook_secrets(runtime: Runtime) -> list[str]:
@@ -88,12 +92,26 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
     return {"received": True, "status": status}
 
 
+def _applies(kind: str) -> bool:
+    """True for the types `_dispatch` acts on; the rest are ignored without asking Stripe."""
+    return kind.startswith("payment_intent.") or kind in APPLIED_TYPES
+
+
+async def _already_applied(conn: AsyncConnection, event: dict[str, Any]) -> bool:
+    """True when nothing Stripe could say about the event's object would change Tender: a
+    PaymentIntent event for a payment already paid (`succeeded` is final in Stripe). Saves
+    the re-read and the write; every other event is still re-read and applied."""
+    if not event["type"].startswith("payment_intent."):
+        return False
+    return await payments.settled_intent(conn, str(event["payload"]["data"]["object"]["id"]))
+
+
 async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | None:
     """Stripe's current copy of the event's object (None when Stripe no longer has it, or
     for a type Tender does not apply). Never the event's own copy: a replayed or stale
     event must not move money state Stripe does not show."""
     kind = event["type"]
-    if not kind.startswith(APPLIED_PREFIXES):
+    if not _applies(kind):
         return None
     object_id = str(event["payload"]["data"]["object"]["id"])
     try:
@@ -116,14 +134,20 @@ async def apply_event(
     """Apply one stored event; returns its status. Failures are stored and retried later.
 
     `stored` is the row just inserted by `receive` (saves reading it back)."""
-    event = stored
-    if event is None:
-        async with runtime.db.transaction(CONTEXT) as conn:
-            event = await repository.get_event(conn, event_id)
-    if event is None:
-        return "missing"
-    if event["status"] == "rejected" or (event["status"] in ("processed", "ignored") and not force):
-        return str(event["status"])  # a rejected event is never applied, not even by replay
+    async with runtime.db.transaction(CONTEXT) as conn:
+        event = stored if stored is not None else await repository.get_event(conn, event_id)
+        if event is None:
+            return "missing"
+        done = event["status"] in ("processed", "ignored") and not force
+        if event["status"] == "rejected" or done:
+            return str(event["status"])  # a rejected event is never applied, not even by replay
+        if await _already_applied(conn, event):
+            locked = await repository.lock_event(conn, event_id)
+            if locked is None:
+                return "busy"
+            await repository.finish_event(conn, event_id, "processed")
+            runtime.recorder.webhook_event(event["type"], "processed")
+            return "processed"
     touched: UUID | None = None
     try:
         observed_at = datetime.now(UTC)
