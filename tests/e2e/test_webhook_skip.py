@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from sqlalchemy import text
 
 from tests.conftest import bearer
 from tests.e2e.conftest import card
@@ -14,6 +15,12 @@ from tests.webhooks.test_inbox import PATH, event, signed, stored
 
 CREATE, CONFIRM = "/functions/v1/create-payment-intent", "/functions/v1/confirm-payment"
 INTENT_READS_FAIL = {"path_prefix": "/v1/payment_intents", "methods": ["GET"], "error_rate": 1.0}
+
+
+async def _jobs(owner_db: Any, event_id: str) -> int:
+    async with owner_db.engine.connect() as conn:
+        sql = "SELECT count(*) FROM procrastinate_jobs WHERE args->>'event_id' = :e"
+        return int((await conn.execute(text(sql), {"e": event_id})).scalar_one())
 
 
 async def _paid(client: httpx.AsyncClient, stripe_js: Any, user_id: UUID) -> dict[str, Any]:
@@ -38,6 +45,7 @@ async def test_intent_event_for_a_paid_payment_needs_no_stripe_read(
         resp = await client.post(PATH, content=body, headers=headers)
         assert resp.json()["status"] == "processed", resp.text
         assert [r.status for r in await stored(owner_db, evt["id"])] == ["processed"]
+        assert await _jobs(owner_db, evt["id"]) == 0  # done on receipt: no job to run
     got = await client.get(f"/v1/payments/{pay['payment_id']}", headers=bearer(user_id))
     assert got.json()["status"] == "succeeded"
 
@@ -53,3 +61,4 @@ async def test_intent_event_for_an_unpaid_payment_is_still_read_from_stripe(
     resp = await client.post(PATH, content=body, headers=headers)
     assert resp.json()["status"] == "failed", resp.text  # it asked Stripe, which failed
     assert [r.status for r in await stored(owner_db, evt["id"])] == ["failed"]
+    assert await _jobs(owner_db, evt["id"]) == 1

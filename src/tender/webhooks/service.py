@@ -74,11 +74,17 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
             created_at=parsed.created_at,
             payload=parsed.payload,
         )
-        if new:  # the job commits with the event, or neither does
+        settled = new and await _already_applied(conn, parsed.type, parsed.object_id)
+        if settled:  # nothing to apply: done now, no job
+            await repository.finish_event(conn, parsed.id, "processed")
+        elif new:  # the job commits with the event, or neither does
             await jobs.defer(conn, jobs.APPLY_WEBHOOK_EVENT, {"event_id": parsed.id})
     if not new:
         runtime.recorder.webhook_event(parsed.type, "duplicate")
         return {"received": True, "duplicate": True}
+    if settled:
+        runtime.recorder.webhook_event(parsed.type, "processed")
+        return {"received": True, "status": "processed"}
     if not runtime.settings.webhook_apply_inline:
         return {"received": True, "status": "queued"}  # a worker re-reads and applies it
     stored = {
@@ -97,13 +103,13 @@ def _applies(kind: str) -> bool:
     return kind.startswith("payment_intent.") or kind in APPLIED_TYPES
 
 
-async def _already_applied(conn: AsyncConnection, event: dict[str, Any]) -> bool:
+async def _already_applied(conn: AsyncConnection, kind: str, object_id: str | None) -> bool:
     """True when nothing Stripe could say about the event's object would change Tender: a
     PaymentIntent event for a payment already paid (`succeeded` is final in Stripe). Saves
-    the re-read and the write; every other event is still re-read and applied."""
-    if not event["type"].startswith("payment_intent."):
+    the job, the re-read and the write; every other event is still re-read and applied."""
+    if not kind.startswith("payment_intent.") or object_id is None:
         return False
-    return await payments.settled_intent(conn, str(event["payload"]["data"]["object"]["id"]))
+    return await payments.settled_intent(conn, object_id)
 
 
 async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | None:
@@ -141,7 +147,8 @@ async def apply_event(
         done = event["status"] in ("processed", "ignored") and not force
         if event["status"] == "rejected" or done:
             return str(event["status"])  # a rejected event is never applied, not even by replay
-        if await _already_applied(conn, event):
+        object_id = event["payload"]["data"]["object"].get("id")
+        if await _already_applied(conn, event["type"], str(object_id) if object_id else None):
             locked = await repository.lock_event(conn, event_id)
             if locked is None:
                 return "busy"
