@@ -3,7 +3,9 @@
 Applying never trusts an event's copy of a PaymentIntent or PaymentMethod for ordering: it
 reads the object's current state from Stripe (outside any transaction) and applies that with
 the time it was read, so duplicates, late and out-of-order deliveries all converge on
-Stripe's latest state, and the state machine stops anything from moving backwards.
+Stripe's latest state, and the state machine stops anything from moving backwards. The one
+shortcut: a PaymentIntent event for a payment already paid is finished on receipt (no job,
+no read), since Stripe's `succeeded` is final and nothing it says later can change Tender.
 """
 
 from __future__ import annotations
