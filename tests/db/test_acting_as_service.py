@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from tender.db.engine import Database
-from tender.db.rls import DbContext, acting_as_service, execute_as_service
+from tender.db.rls import SET_CONTEXT, DbContext, acting_as_service, execute_as_service
 from tender.orders import repository as orders
 from tests.db.test_rls import seed_user
 
@@ -99,3 +99,19 @@ async def test_a_role_claim_in_a_users_token_does_not_widen_the_write(
         moved = await orders.set_status(conn, theirs["id"], "canceled", from_statuses=("pending",))
     assert moved is None
     assert (await _order_of(owner_db, b))["status"] == "pending"
+
+
+async def test_outside_the_transaction_helper_the_role_is_read_from_the_server(
+    app_db: Database,
+) -> None:
+    """The helper's note of its role never outlives its transaction (the connection is
+    pooled): a bare connection's switch asks the server which role to return to."""
+    async with app_db.transaction(DbContext.service("test")):
+        pass
+    async with app_db.engine.connect() as conn:
+        await conn.execute(SET_CONTEXT, DbContext.user(uuid4()).parameters())
+        during = await execute_as_service(conn, text("SELECT current_user"))
+        after = (await conn.execute(text("SELECT current_user"))).scalar_one()
+        await conn.rollback()
+    assert during.scalar_one() == "service_role"
+    assert after == "authenticated"

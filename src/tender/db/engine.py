@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tender.db.rls import SET_CONTEXT, DbContext
+from tender.db.rls import ROLE, SET_CONTEXT, DbContext
 from tender.db.urls import to_asyncpg
 from tender.errors import DatabaseUnavailable, TenderError
 
@@ -101,7 +101,11 @@ class Database:
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(SET_CONTEXT, context.parameters())
-                yield conn
+                conn.info[ROLE] = context.role  # acting_as_service skips reading it back
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop(ROLE, None)
         except TenderError:
             raise  # the service's own answer (its cause may be a network error elsewhere)
         except Exception as exc:

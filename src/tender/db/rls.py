@@ -37,11 +37,16 @@ SET_CONTEXT = text(
     " set_config('request.jwt.claim.role', :role, true)"
 )
 # The role before the switch is read first (a materialised CTE runs before the outer SELECT).
-_TO_SERVICE = text(
+_TO_SERVICE = (
     "WITH before AS MATERIALIZED (SELECT current_setting('role') AS role) "
     "SELECT role, set_config('role', 'service_role', true) FROM before"
 )
-_BACK = text("SELECT set_config('role', :role, true)")
+_SERVICE = "SELECT set_config('role', 'service_role', true)"
+_BACK = "SELECT set_config('role', $1, true)"
+# `Connection.info` key: the role the open transaction runs as, set by the transaction helper
+# (tender.db.engine) when it sets the context and cleared when the transaction ends.
+ROLE = "tender.role"
+_DRIVER = "tender.driver"
 
 
 @dataclass(frozen=True)
@@ -73,25 +78,51 @@ class DbContext:
         }
 
 
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn` (the role switches skip SQLAlchemy's layers)."""
+    driver = conn.info.get(_DRIVER)
+    if driver is None:
+        driver = (await conn.get_raw_connection()).driver_connection
+        conn.info[_DRIVER] = driver
+    return driver
+
+
 @asynccontextmanager
 async def acting_as_service(conn: AsyncConnection) -> AsyncIterator[None]:
     """Run the block's statements as `service_role`, then return to the previous role.
 
     For writes Tender makes on a user's behalf after its own checks: users hold no write
     grant. The claims stay set, so `auth.uid()` still names the caller. If a database error
-    ends the block the transaction is aborted and rolls back, role switch included.
+    ends the block the transaction is aborted and rolls back, role switch included. In a
+    transaction already running as `service_role` it costs no statement at all.
     """
-    before = str((await conn.execute(_TO_SERVICE)).scalar_one())
+    known = conn.info.get(ROLE)
+    if known == "service_role":
+        yield
+        return
+    driver = await _driver(conn)
+    if known is None:  # a connection not opened by the transaction helper: ask the server
+        before = str((await driver.fetchrow(_TO_SERVICE))[0])
+    else:
+        before = str(known)
+        await driver.execute(_SERVICE)
+    conn.info[ROLE] = "service_role"
     try:
         yield
     except DBAPIError:
         raise  # the transaction is aborted: nothing more runs in it
     except Exception:
         if before != "service_role":
-            await conn.execute(_BACK, {"role": before})
+            await driver.execute(_BACK, before)
         raise
-    if before != "service_role":
-        await conn.execute(_BACK, {"role": before})
+    else:
+        if before != "service_role":
+            await driver.execute(_BACK, before)
+    finally:
+        if known is None:
+            conn.info.pop(ROLE, None)
+        else:
+            conn.info[ROLE] = known
 
 
 async def execute_as_service(

@@ -116,6 +116,13 @@ async def apply_payment_intent_in(
     return Applied(updated, "updated")
 
 
+async def settled_intent(conn: AsyncConnection, intent_id: str) -> bool:
+    """True when the intent's payment is paid: Stripe's `succeeded` is final, so no later
+    observation of the intent can change the payment (refunds arrive as charge events)."""
+    payment = await repository.get_by_intent(conn, intent_id)
+    return payment is not None and payment["status"] in states.PAID
+
+
 async def apply_payment_intent(
     db: Database,
     intent: Mapping[str, Any] | Any,

@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from tender.auth.principal import Principal
-from tender.db.rls import DbContext
+from tender.db.rls import DbContext, acting_as_service
 from tender.errors import Conflict, DatabaseUnavailable, NotFound, ValidationFailed
 from tender.gateway.deadline import time_budget
 from tender.gateway.errors import OutcomeUnknown, ProviderUnavailable, StripeFailure
@@ -164,7 +164,8 @@ async def _store(
     runtime: Runtime, ctx: DbContext, payment: Payment, intent: dict[str, Any], started: datetime
 ) -> Answer:
     try:
-        async with runtime.db.transaction(ctx) as conn:
+        async with runtime.db.transaction(ctx) as conn, acting_as_service(conn):
+            # Only owner-scoped writes here: one role switch for all of them.
             applied = await apply_payment_intent_in(
                 conn, intent, source="confirm", observed_at=started, recorder=runtime.recorder
             )

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from tender.auth.principal import Principal
 from tender.customers import service as customers
-from tender.db.rls import DbContext
+from tender.db.rls import DbContext, acting_as_service
 from tender.errors import Conflict, ValidationFailed
 from tender.gateway.deadline import time_budget
 from tender.gateway.errors import ProviderUnavailable, StripeFailure
@@ -30,6 +30,7 @@ from tender.payments.apply import (
     apply_payment_intent,
     apply_payment_intent_in,
     record_error,
+    settled_intent,
 )
 from tender.payments.confirm import confirm_payment, load_payment, unavailable
 from tender.payments.views import Answer, public
@@ -46,6 +47,7 @@ __all__ = [
     "get_payment",
     "list_payments",
     "record_error",
+    "settled_intent",
     "unavailable",
 ]
 CREATE = "create-payment-intent"
@@ -170,7 +172,8 @@ async def _create_intent(runtime: Runtime, principal: Principal, payment: Paymen
         if found is None:
             raise
         intent = found
-    async with runtime.db.transaction(principal.db_context()) as conn:
+    async with runtime.db.transaction(principal.db_context()) as conn, acting_as_service(conn):
+        # Only owner-scoped writes here: one role switch for all of them.
         applied = await apply_payment_intent_in(
             conn, intent, source="create", observed_at=started, recorder=runtime.recorder
         )

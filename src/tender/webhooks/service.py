@@ -3,7 +3,9 @@
 Applying never trusts an event's copy of a PaymentIntent or PaymentMethod for ordering: it
 reads the object's current state from Stripe (outside any transaction) and applies that with
 the time it was read, so duplicates, late and out-of-order deliveries all converge on
-Stripe's latest state, and the state machine stops anything from moving backwards.
+Stripe's latest state, and the state machine stops anything from moving backwards. The one
+shortcut: a PaymentIntent event for a payment already paid is finished on receipt (no job,
+no read), since Stripe's `succeeded` is final and nothing it says later can change Tender.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
 from tender.jobs import enqueue as jobs
@@ -19,12 +23,14 @@ from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime
 from tender.webhooks import repository
-from tender.webhooks.parsing import APPLIED_PREFIXES, RejectedEvent, parse
+from tender.webhooks.parsing import RejectedEvent, parse
 from tender.webhooks.signature import InvalidSignature, verify
 
 TOLERANCE_SECONDS = 300
 MAX_BACKOFF = timedelta(hours=1)
 CONTEXT = DbContext.service("stripe-webhook")
+# Besides every payment_intent.* type, the types `_dispatch` applies (the rest: no re-read).
+APPLIED_TYPES = frozenset({"payment_method.attached", "payment_method.detached", "charge.refunded"})
 
 
 def webhook_secrets(runtime: Runtime) -> list[str]:
@@ -70,11 +76,17 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
             created_at=parsed.created_at,
             payload=parsed.payload,
         )
-        if new:  # the job commits with the event, or neither does
+        settled = new and await _already_applied(conn, parsed.type, parsed.object_id)
+        if settled:  # nothing to apply: done now, no job
+            await repository.finish_event(conn, parsed.id, "processed")
+        elif new:  # the job commits with the event, or neither does
             await jobs.defer(conn, jobs.APPLY_WEBHOOK_EVENT, {"event_id": parsed.id})
     if not new:
         runtime.recorder.webhook_event(parsed.type, "duplicate")
         return {"received": True, "duplicate": True}
+    if settled:
+        runtime.recorder.webhook_event(parsed.type, "processed")
+        return {"received": True, "status": "processed"}
     if not runtime.settings.webhook_apply_inline:
         return {"received": True, "status": "queued"}  # a worker re-reads and applies it
     stored = {
@@ -88,12 +100,26 @@ async def receive(runtime: Runtime, payload: bytes, signature: str | None) -> di
     return {"received": True, "status": status}
 
 
+def _applies(kind: str) -> bool:
+    """True for the types `_dispatch` acts on; the rest are ignored without asking Stripe."""
+    return kind.startswith("payment_intent.") or kind in APPLIED_TYPES
+
+
+async def _already_applied(conn: AsyncConnection, kind: str, object_id: str | None) -> bool:
+    """True when nothing Stripe could say about the event's object would change Tender: a
+    PaymentIntent event for a payment already paid (`succeeded` is final in Stripe). Saves
+    the job, the re-read and the write; every other event is still re-read and applied."""
+    if not kind.startswith("payment_intent.") or object_id is None:
+        return False
+    return await payments.settled_intent(conn, object_id)
+
+
 async def _fresh(runtime: Runtime, event: dict[str, Any]) -> dict[str, Any] | None:
     """Stripe's current copy of the event's object (None when Stripe no longer has it, or
     for a type Tender does not apply). Never the event's own copy: a replayed or stale
     event must not move money state Stripe does not show."""
     kind = event["type"]
-    if not kind.startswith(APPLIED_PREFIXES):
+    if not _applies(kind):
         return None
     object_id = str(event["payload"]["data"]["object"]["id"])
     try:
@@ -116,14 +142,21 @@ async def apply_event(
     """Apply one stored event; returns its status. Failures are stored and retried later.
 
     `stored` is the row just inserted by `receive` (saves reading it back)."""
-    event = stored
-    if event is None:
-        async with runtime.db.transaction(CONTEXT) as conn:
-            event = await repository.get_event(conn, event_id)
-    if event is None:
-        return "missing"
-    if event["status"] == "rejected" or (event["status"] in ("processed", "ignored") and not force):
-        return str(event["status"])  # a rejected event is never applied, not even by replay
+    async with runtime.db.transaction(CONTEXT) as conn:
+        event = stored if stored is not None else await repository.get_event(conn, event_id)
+        if event is None:
+            return "missing"
+        done = event["status"] in ("processed", "ignored") and not force
+        if event["status"] == "rejected" or done:
+            return str(event["status"])  # a rejected event is never applied, not even by replay
+        object_id = event["payload"]["data"]["object"].get("id")
+        if await _already_applied(conn, event["type"], str(object_id) if object_id else None):
+            locked = await repository.lock_event(conn, event_id)
+            if locked is None:
+                return "busy"
+            await repository.finish_event(conn, event_id, "processed")
+            runtime.recorder.webhook_event(event["type"], "processed")
+            return "processed"
     touched: UUID | None = None
     try:
         observed_at = datetime.now(UTC)
