@@ -21,6 +21,7 @@ from datetime import datetime
 from tender.config import Settings
 from tender.db.engine import Database
 from tender.db.rls import DbContext
+from tender.domain.statuses import MethodType
 from tender.errors import ServiceUnavailable, ValidationFailed
 from tender.ops import repository
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE = "payment_maintenance"
 ACCEPT_NEW_PAYMENTS = "accept_new_payments"
-METHOD_TYPES = ("card", "cash_on_pickup", "bank_transfer")
+METHOD_TYPES = tuple(MethodType)
 DEFAULTS = {MAINTENANCE: False, ACCEPT_NEW_PAYMENTS: True}
 REFRESH_SECONDS = 2.0  # how stale a switch may be on any instance
 AUDIT_ACTION = "switch.set"
