@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender.auth.principal import Principal
+from tender.controls.switches import ACCEPT_NEW_PAYMENTS, MAINTENANCE, method_switch
 from tender.customers import service as customers
 from tender.domain.statuses import MethodType
 from tender.errors import NotFound, ValidationFailed
@@ -17,7 +18,6 @@ from tender.gateway.errors import StripeFailure
 from tender.gateway.stripe import idempotency_key
 from tender.kit.times import iso
 from tender.methods import repository
-from tender.ops.switches import ACCEPT_NEW_PAYMENTS, MAINTENANCE, method_switch
 from tender.runtime import Runtime
 
 CACHE = "payment_methods"

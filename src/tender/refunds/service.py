@@ -18,12 +18,12 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from tender.auth.principal import Principal
+from tender.controls import repository as audit
 from tender.db.rls import DbContext
 from tender.errors import Conflict, DatabaseUnavailable, NotFound
 from tender.gateway.deadline import time_budget
 from tender.gateway.errors import ProviderUnavailable
 from tender.gateway.refunds import RefundRefused, StripeRefund, create_refund
-from tender.ops import repository as audit
 from tender.payments.apply import apply_charge_refund
 from tender.refunds import repository
 from tender.runtime import Runtime

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tender.config import Settings
+from tender.controls import repository
 from tender.db.engine import Database
 from tender.db.rls import DbContext
 from tender.domain.statuses import MethodType
 from tender.errors import ServiceUnavailable, ValidationFailed
-from tender.ops import repository
 
 log = logging.getLogger(__name__)
 

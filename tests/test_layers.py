@@ -1,0 +1,63 @@
+"""Imports only go downward: the layer contract in pyproject.toml ([tool.importlinter]) holds.
+
+import-linter builds the import graph of `tender` (function-level imports included) and
+refuses any import from a lower layer into a higher one, directly or through a chain, except
+the `ignore_imports` still listed there. A listed import that no longer exists also fails, so
+that list only shrinks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_layer_contract_is_kept() -> None:
+    run = lint_imports(ROOT / "pyproject.toml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Tender imports only downward KEPT" in run.stdout
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
+    """Drop one tolerated upward import from the list: the same check must now fail on it."""
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = contract["contracts"][0]
+    ignored = layers["ignore_imports"]
+    if not ignored:
+        pytest.skip("no upward import left to drop")
+    dropped = ignored[0]
+    importer, imported = (part.strip() for part in dropped.split("->"))
+    config = tmp_path / "contract.toml"
+    lines = [
+        "[tool.importlinter]",
+        f'root_package = "{contract["root_package"]}"',
+        "[[tool.importlinter.contracts]]",
+        'id = "layers"',
+        'name = "Tender imports only downward"',
+        'type = "layers"',
+        f"layers = {layers['layers']!r}",
+        f"ignore_imports = {ignored[1:]!r}",
+    ]
+    config.write_text("\n".join(lines).replace("'", '"') + "\n")
+    run = lint_imports(config)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "BROKEN" in run.stdout
+    assert f"{importer} -> {imported}" in run.stdout
