@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from tender import jobqueue as jobs
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
-from tender.jobs import enqueue as jobs
 from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime
