@@ -17,11 +17,11 @@ from tender.db import migrate as migrations
 from tender.db.runtime import locate, prepare
 from tender.demo.cli import demo_data
 from tender.devdefaults import uses_offline_stripe, with_development_defaults
+from tender.doctor import app as doctor_app
 from tender.errors import TenderError
 from tender.jobs.cli import register as register_jobs
 from tender.monitoring.cli import alerts_app, report_app
 from tender.ops.backup_cli import install as install_backup_commands
-from tender.ops.doctor import app as doctor_app
 from tender.ops.reconcile_cli import app as reconcile_app
 from tender.ops.switch_cli import app as switch_app
 from tender.webhooks.cli import app as webhooks_app

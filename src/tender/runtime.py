@@ -11,13 +11,13 @@ from tender.auth.jwks import JwksCache
 from tender.auth.tokens import TokenVerifier
 from tender.cache import Cache
 from tender.config import Settings
+from tender.controls.switches import KillSwitches
 from tender.db.engine import Database
 from tender.gateway.stripe import StripeGateway
-from tender.monitoring.monitor import ValidationMonitor
-from tender.monitoring.recorder import Recorder
-from tender.ops.switches import KillSwitches
 from tender.security.install import limit_store
 from tender.security.limits import LimitStore, MemoryLimitStore
+from tender.telemetry.monitor import ValidationMonitor
+from tender.telemetry.recorder import Recorder
 
 
 @dataclass

@@ -14,8 +14,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tender.cache import Cache, MemoryBackend, RedisBackend
 from tender.config import Settings
-from tender.monitoring.recorder import Recorder
 from tender.runtime import Runtime
+from tender.telemetry.recorder import Recorder
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tender import jobqueue as enqueue
 from tender.app import create_app
 from tender.cli import app as cli
 from tender.config import Settings
-from tender.jobs import enqueue, scheduled
+from tender.jobs import scheduled
 from tender.jobs.alert_state import check_alerts_once
 from tender.jobs.app import build_app, cron_every
 from tender.jobs.runner import run_worker

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from tender.ops.switches import MAINTENANCE
+from tender.controls.switches import MAINTENANCE
 from tender.runtime import Runtime
 from tests.conftest import bearer
 

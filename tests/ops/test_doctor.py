@@ -22,7 +22,7 @@ from tender.cli import app as cli
 from tender.config import Environment, Settings
 from tender.db import migrate
 from tender.db.urls import with_user
-from tender.ops.doctor import run_doctor
+from tender.doctor import run_doctor
 from tender.ops.doctor_checks import (
     WEBHOOK_EVENTS,
     CheckResult,

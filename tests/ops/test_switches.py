@@ -17,15 +17,15 @@ from typer.testing import CliRunner
 
 from tender.cli import app as cli
 from tender.config import Settings
-from tender.db.engine import Database
-from tender.errors import ServiceUnavailable
-from tender.ops.switches import (
+from tender.controls.switches import (
     ACCEPT_NEW_PAYMENTS,
     MAINTENANCE,
     REFRESH_SECONDS,
     KillSwitches,
     method_switch,
 )
+from tender.db.engine import Database
+from tender.errors import ServiceUnavailable
 from tests.conftest import bearer
 
 pytestmark = pytest.mark.usefixtures("clean_switches")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from tender.config import Settings
 from tender.db.engine import Database
-from tender.payments.recheck import recheck_processing
+from tender.refunds.service import recheck_pending_refunds
 from tests.conftest import bearer
 from tests.e2e.faulty import count, fault, payment_row, tender_with
 from tests.refunds.conftest import PaidPayment
@@ -33,7 +33,7 @@ async def control(stripe_emulator: str) -> Any:
 async def _settle(runtime: Any, owner_db: Database, refund_id: str) -> str:
     for _ in range(40):
         await asyncio.sleep(0.3)
-        await recheck_processing(runtime)
+        await recheck_pending_refunds(runtime)  # what the recheck job runs after payments
         async with owner_db.engine.connect() as conn:
             sql = text("SELECT status FROM refunds WHERE id = :i")
             status = (await conn.execute(sql, {"i": refund_id})).scalar_one()

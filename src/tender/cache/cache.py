@@ -9,7 +9,7 @@ import structlog
 
 from tender.cache.backends import CacheBackend, MemoryBackend, RedisBackend
 from tender.config import Settings
-from tender.monitoring.recorder import Recorder
+from tender.telemetry.recorder import Recorder
 
 log = structlog.get_logger("tender.cache")
 KEY_PREFIX = "tender:cache:"

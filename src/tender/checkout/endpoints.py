@@ -27,9 +27,9 @@ from tender.checkout.schemas import (
     ConfirmCard,
     CreateCheckoutSession,
 )
+from tender.controls.switches import MAINTENANCE
 from tender.errors import NotFound, TenderError
 from tender.kit.guards import refuse_card_numbers
-from tender.ops.switches import MAINTENANCE
 from tender.payments.schemas import ConfirmedPayment, OfflinePaymentOut, PaymentOut
 from tender.payments.views import PROCESSING_RETRY_AFTER
 from tender.runtime import Runtime, get_runtime

@@ -6,14 +6,14 @@ The page's payment answers reuse the payment API's models (`PaymentOut`, `Confir
 
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tender import openapi
+from tender.domain.statuses import MethodType, OrderStatus
 from tender.kit.times import IsoTime
-from tender.payments.schemas import ConfirmedPayment, PaymentOut
+from tender.payments.schemas import ConfirmedPayment, OfflineMethod, PaymentOut
 
 
 class CreateCheckoutSession(BaseModel):
@@ -63,7 +63,7 @@ class ChooseOffline(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"method": "bank_transfer"}]}
     )
 
-    method: Literal["cash_on_pickup", "bank_transfer"]
+    method: OfflineMethod
 
 
 class OrderLine(BaseModel):
@@ -74,7 +74,7 @@ class OrderLine(BaseModel):
 
 class OrderSummary(BaseModel):
     id: UUID
-    status: str = Field(examples=["awaiting_payment"])
+    status: OrderStatus = Field(examples=["awaiting_payment"])
     description: str | None
     amount: int = Field(description="What is charged, in the currency's minor unit.")
     currency: str = Field(examples=["eur"])
@@ -91,7 +91,9 @@ class CheckoutView(BaseModel):
 
     session: SessionInfo
     order: OrderSummary
-    enabled_methods: list[str] = Field(examples=[["card", "cash_on_pickup", "bank_transfer"]])
+    enabled_methods: list[MethodType] = Field(
+        examples=[["card", "cash_on_pickup", "bank_transfer"]]
+    )
     maintenance: bool
     bank_transfer_account: str | None = Field(description="Where a bank transfer goes, as text.")
     payment: PaymentOut | None = Field(description="The order's live payment, if any.")

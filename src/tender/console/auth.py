@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from tender.auth.dependencies import BEARER
 from tender.config import Settings
+from tender.controls import repository as ops_repository
 from tender.db.rls import DbContext
 from tender.errors import AuthenticationFailed, Forbidden
-from tender.ops import repository as ops_repository
 from tender.runtime import Runtime, get_runtime
 
 LINK_AUDIENCE = "tender-console-link"

@@ -7,10 +7,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from tender import openapi
+from tender.domain.statuses import MethodType, PaymentStatus
 from tender.kit.times import IsoTime
 from tender.monitoring.schemas import AlertOut, HealthOut
 from tender.ops.schemas import SwitchOut
-from tender.payments.schemas import MethodType, PaymentStatus
 
 
 class SwitchChange(BaseModel):

@@ -35,7 +35,7 @@ from tender.gateway.errors import (
     StripeFailure,
     lookup,
 )
-from tender.monitoring.recorder import Recorder
+from tender.telemetry.recorder import Recorder
 
 # The API version every request pins (the one this SDK release is generated against).
 STRIPE_API_VERSION: str = stripe.api_version

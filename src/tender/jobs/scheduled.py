@@ -22,7 +22,8 @@ from tender.jobs.app import STALLED_AFTER_SECONDS, cron_every, runtime_of
 from tender.ops.reconcile import KINDS
 from tender.ops.reconcile import reconcile as run_reconcile
 from tender.payments import offline
-from tender.payments.recheck import recheck_processing as settle_unknown_outcomes
+from tender.payments.recheck import recheck_processing as settle_unknown_payments
+from tender.refunds.service import recheck_pending_refunds
 from tender.webhooks import service
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ async def evaluate_alerts(context: JobContext, timestamp: int) -> int:
 
 async def recheck_processing(context: JobContext, timestamp: int) -> int:
     """Ask Stripe about payments (and refunds) whose outcome Tender does not know yet."""
-    return await settle_unknown_outcomes(runtime_of(context))
+    runtime = runtime_of(context)
+    return await settle_unknown_payments(runtime) + await recheck_pending_refunds(runtime)
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:

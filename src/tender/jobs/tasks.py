@@ -7,8 +7,8 @@ import logging
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
+from tender.jobqueue import APPLY_WEBHOOK_EVENT
 from tender.jobs.app import runtime_of
-from tender.jobs.enqueue import APPLY_WEBHOOK_EVENT
 from tender.webhooks import service
 
 log = logging.getLogger(__name__)

@@ -8,13 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from tender import openapi
+from tender import idempotency, openapi
 from tender.auth.dependencies import CurrentUser
+from tender.controls.switches import MAINTENANCE
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
 from tender.methods import service
 from tender.methods.schemas import ClientConfig, MethodList, SaveCard, SavedMethod, SetupIntentOut
-from tender.ops.switches import MAINTENANCE
-from tender.payments import idempotency
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(dependencies=[Depends(refuse_card_numbers)], tags=["payment methods"])

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from tender.domain.statuses import MethodType
 from tender.kit.times import IsoTime
 
 
@@ -34,7 +35,7 @@ class SavedMethod(BaseModel):
     """A saved card: display details and ids, never card data."""
 
     id: UUID
-    type: Literal["card", "cash_on_pickup", "bank_transfer"]
+    type: MethodType
     stripe_payment_method_id: str | None
     brand: str | None = Field(examples=["visa"])
     last4: str | None = Field(examples=["4242"])
@@ -70,7 +71,7 @@ class ClientConfig(BaseModel):
     )
 
     publishable_key: str | None
-    enabled_methods: list[Literal["card", "cash_on_pickup", "bank_transfer"]] = Field(
+    enabled_methods: list[MethodType] = Field(
         description="Empty during maintenance or while new payments are paused."
     )
     maintenance: bool = Field(description="Payments are paused for maintenance right now.")

@@ -10,18 +10,19 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender.auth.principal import Principal
+from tender.controls.switches import ACCEPT_NEW_PAYMENTS, MAINTENANCE, method_switch
 from tender.customers import service as customers
+from tender.domain.statuses import MethodType
 from tender.errors import NotFound, ValidationFailed
 from tender.gateway.errors import StripeFailure
 from tender.gateway.stripe import idempotency_key
 from tender.kit.times import iso
 from tender.methods import repository
-from tender.ops.switches import ACCEPT_NEW_PAYMENTS, MAINTENANCE, method_switch
 from tender.runtime import Runtime
 
 CACHE = "payment_methods"
 TTL_SECONDS = 300.0
-ALL_METHODS = ("card", "cash_on_pickup", "bank_transfer")
+ALL_METHODS = tuple(MethodType)
 
 
 def public(row: Mapping[str, Any]) -> dict[str, Any]:

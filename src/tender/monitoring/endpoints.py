@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 from tender import openapi
 from tender.auth.dependencies import ServiceCaller
-from tender.monitoring import metrics
 from tender.monitoring.alerts import AlertService
 from tender.monitoring.schemas import AlertsOut
 from tender.runtime import Runtime, get_runtime
+from tender.telemetry import metrics
 
 metrics_router = APIRouter(tags=["monitoring"])
 alerts_router = APIRouter(prefix="/v1/alerts", tags=["monitoring"])

@@ -15,12 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from tender.controls.switches import MAINTENANCE
 from tender.db.rls import DbContext
 from tender.kit.times import now_iso
 from tender.monitoring import repository
 from tender.monitoring.dberrors import is_database_unreachable
 from tender.monitoring.schemas import HealthOut
-from tender.ops.switches import MAINTENANCE
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["health"])

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tender.monitoring import logging as _logging  # noqa: F401 - logs go to stderr
 from tender.monitoring.dberrors import is_database_unreachable
-from tender.monitoring.recorder import Recorder
+from tender.telemetry.recorder import Recorder
 
 log = structlog.get_logger("tender.http")
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})

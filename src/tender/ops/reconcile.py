@@ -16,10 +16,10 @@ from typing import Any
 
 from prometheus_client import Gauge
 
+from tender.controls import repository as audit
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
 from tender.ops import reconcile_repository as repo
-from tender.ops import repository as audit
 from tender.payments import states
 from tender.payments.apply import apply_payment_intent
 from tender.payments.offline import expire_offline_payments

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tender.controls.switches import SwitchState
 from tender.kit.times import IsoTime
-from tender.ops.switches import SwitchState
 
 
 class SwitchOut(BaseModel):

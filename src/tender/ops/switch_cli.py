@@ -12,10 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tender.db.engine import Database
-from tender.kit.times import iso, json_default
-from tender.ops.operator import default_actor, operator_target
-from tender.ops.switches import (
+from tender.controls.switches import (
     ACCEPT_NEW_PAYMENTS,
     MAINTENANCE,
     METHOD_TYPES,
@@ -25,6 +22,9 @@ from tender.ops.switches import (
     env_overrides,
     method_switch,
 )
+from tender.db.engine import Database
+from tender.kit.times import iso, json_default
+from tender.ops.operator import default_actor, operator_target
 
 app = typer.Typer(
     no_args_is_help=True,

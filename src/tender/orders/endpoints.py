@@ -8,12 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from tender import openapi
+from tender import idempotency, openapi
 from tender.auth.dependencies import CurrentUser
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
 from tender.orders import flows, service
 from tender.orders.schemas import CanceledOrder, CreateOrder, OrderList, OrderOut
-from tender.payments import idempotency
 from tender.runtime import Runtime, get_runtime
 
 router = APIRouter(

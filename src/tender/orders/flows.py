@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from tender import idempotency
 from tender.auth.principal import Principal
 from tender.gateway.errors import ProviderUnavailable, StripeFailure
 from tender.gateway.stripe import idempotency_key
 from tender.orders import service
-from tender.payments import idempotency
 from tender.payments import service as payments
 from tender.payments.views import public as payment_view
 from tender.runtime import Runtime

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tender.domain.statuses import MethodType, OrderStatus
 from tender.kit.times import IsoTime
 from tender.payments.schemas import PaymentOut
 
@@ -27,11 +28,6 @@ class CreateOrder(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-OrderStatus = Literal[
-    "pending", "awaiting_payment", "paid", "canceled", "expired", "refunded", "partially_refunded"
-]
-
-
 class OrderOut(BaseModel):
     """An order; its amount is what any payment for it charges."""
 
@@ -40,7 +36,7 @@ class OrderOut(BaseModel):
     amount: int
     currency: str
     description: str | None
-    payment_method_type: Literal["card", "cash_on_pickup", "bank_transfer"] | None
+    payment_method_type: MethodType | None
     metadata: dict[str, Any]
     created_at: IsoTime
     updated_at: IsoTime

@@ -8,22 +8,24 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender.config import Settings
+from tender.domain.statuses import OrderStatus, PaymentStatus
 from tender.errors import Conflict, NotFound
 from tender.kit.money import check_amount, normalize_currency
 from tender.kit.times import iso
 from tender.orders import repository
 
 Order = dict[str, Any]
-PAYABLE = ("pending", "awaiting_payment")
+OS, PS = OrderStatus, PaymentStatus
+PAYABLE = (OS.PENDING, OS.AWAITING_PAYMENT)
 # Which order status a payment status implies, and from which order statuses it may move.
-_FOLLOW: dict[str, tuple[str, tuple[str, ...]]] = {
-    "succeeded": ("paid", ("pending", "awaiting_payment", "canceled", "expired")),
-    "partially_refunded": ("partially_refunded", ("paid",)),
-    "refunded": ("refunded", ("paid", "partially_refunded")),
-    "canceled": ("pending", ("awaiting_payment",)),
-    "expired": ("expired", ("awaiting_payment",)),
+_FOLLOW: dict[PaymentStatus, tuple[OrderStatus, tuple[OrderStatus, ...]]] = {
+    PS.SUCCEEDED: (OS.PAID, (OS.PENDING, OS.AWAITING_PAYMENT, OS.CANCELED, OS.EXPIRED)),
+    PS.PARTIALLY_REFUNDED: (OS.PARTIALLY_REFUNDED, (OS.PAID,)),
+    PS.REFUNDED: (OS.REFUNDED, (OS.PAID, OS.PARTIALLY_REFUNDED)),
+    PS.CANCELED: (OS.PENDING, (OS.AWAITING_PAYMENT,)),
+    PS.EXPIRED: (OS.EXPIRED, (OS.AWAITING_PAYMENT,)),
 }
-_IN_FLIGHT = ("awaiting_payment", ("pending",))
+_IN_FLIGHT = (OS.AWAITING_PAYMENT, (OS.PENDING,))
 
 
 def public(order: Order) -> dict[str, Any]:
@@ -94,7 +96,7 @@ async def follow_payment(
     conn: AsyncConnection, order_id: UUID, payment_status: str, method_type: str
 ) -> Order | None:
     """Move the order to the status its payment implies (same transaction as the payment)."""
-    target, sources = _FOLLOW.get(payment_status, _IN_FLIGHT)
+    target, sources = _FOLLOW.get(PaymentStatus(payment_status), _IN_FLIGHT)
     return await repository.set_status(
         conn, order_id, target, from_statuses=sources, method_type=method_type
     )
@@ -102,10 +104,10 @@ async def follow_payment(
 
 async def cancel(conn: AsyncConnection, order_id: UUID) -> Order:
     """Cancel an unpaid order (the caller has already ended any live payment)."""
-    moved = await repository.set_status(conn, order_id, "canceled", from_statuses=PAYABLE)
+    moved = await repository.set_status(conn, order_id, OS.CANCELED, from_statuses=PAYABLE)
     if moved is None:
         order = await get_order(conn, order_id)
-        if order["status"] == "canceled":
+        if order["status"] == OS.CANCELED:
             return order
         raise Conflict(
             f"This order is {order['status']} and cannot be canceled.",

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tender.db.engine import Database
 from tender.db.rls import DbContext
-from tender.monitoring.recorder import Recorder
 from tender.orders import service as orders
 from tender.payments import repository, states
+from tender.telemetry.recorder import Recorder
 
 Payment = dict[str, Any]
 

@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from tender import openapi
+from tender import idempotency, openapi
 from tender.auth.dependencies import CurrentUser, ServiceCaller
 from tender.errors import ValidationFailed
 from tender.kit.guards import IdempotencyKey, refuse_card_numbers
-from tender.payments import idempotency, offline, service
+from tender.payments import offline, service
 from tender.payments.schemas import (
     CONFIRM_RESPONSES,
     CREATE_RESPONSES,

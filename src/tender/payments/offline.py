@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
+from tender import idempotency
 from tender.auth.principal import Principal
 from tender.config import Settings
 from tender.db.engine import Database
@@ -18,7 +19,7 @@ from tender.kit.money import to_major
 from tender.kit.times import iso
 from tender.methods import service as methods
 from tender.orders import service as orders
-from tender.payments import idempotency, repository, states
+from tender.payments import repository, states
 from tender.payments.views import public
 from tender.runtime import Runtime
 

@@ -17,7 +17,6 @@ from tender.errors import TenderError
 from tender.gateway.deadline import time_budget
 from tender.payments import repository
 from tender.payments.confirm import settle
-from tender.refunds.service import recheck_pending_refunds
 from tender.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ QUIET_SECONDS = 1.0
 
 
 async def recheck_processing(runtime: Runtime) -> int:
-    """One pass over unsettled payments and `pending` refunds; returns how many settled."""
+    """One pass over unsettled payments; returns how many settled (refunds: refunds.service)."""
     async with runtime.db.transaction(CONTEXT) as conn:
         payments = await repository.unsettled_payments(
             conn,
@@ -44,4 +43,4 @@ async def recheck_processing(runtime: Runtime) -> int:
                 settled += int(error.status_code == 402)
                 continue
         settled += int(answer.status != 202)
-    return settled + await recheck_pending_refunds(runtime)
+    return settled

@@ -1,4 +1,4 @@
-"""SQL for payments, payment_errors, idempotency_keys and the payment audit trail."""
+"""SQL for payments, payment_errors and the payment audit trail."""
 
 from __future__ import annotations
 
@@ -314,44 +314,4 @@ async def audit(
             "VALUES (:a, :ac, :s, CAST(:o AS jsonb), CAST(:n AS jsonb))"
         ),
         {"a": actor, "ac": action, "s": subject, "o": json.dumps(old), "n": json.dumps(new)},
-    )
-
-
-# Idempotency-Key header
-
-
-async def claim_idempotency_key(
-    conn: AsyncConnection, user_id: UUID, key: str, operation: str, request_hash: str
-) -> Row | None:
-    """Insert the key; None if it was new, else the existing row (waits for a racing insert)."""
-    inserted = await execute_as_service(
-        conn,
-        text(
-            "INSERT INTO idempotency_keys (user_id, key, operation, request_hash) "
-            "VALUES (:u, :k, :op, :h) ON CONFLICT DO NOTHING RETURNING key"
-        ),
-        {"u": user_id, "k": key, "op": operation, "h": request_hash},
-    )
-    if inserted.first() is not None:
-        return None
-    existing = await conn.execute(
-        text(
-            "SELECT operation, request_hash, response_status, response_body "
-            "FROM idempotency_keys WHERE user_id = :u AND key = :k"
-        ),
-        {"u": user_id, "k": key},
-    )
-    return dict(existing.mappings().one())
-
-
-async def save_idempotency_response(
-    conn: AsyncConnection, user_id: UUID, key: str, status: int | None, body: dict[str, Any]
-) -> None:
-    await execute_as_service(
-        conn,
-        text(
-            "UPDATE idempotency_keys SET response_status = :s, response_body = CAST(:b AS jsonb) "
-            "WHERE user_id = :u AND key = :k"
-        ),
-        {"s": status, "b": json.dumps(body), "u": user_id, "k": key},
     )

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from tender import openapi
+from tender.domain.statuses import MethodType, PaymentStatus
 from tender.kit.times import IsoTime
 
 
@@ -71,20 +72,7 @@ class OfflinePayment(BaseModel):
 
 # Responses (the presenter, views.py, builds the dicts these models check and document).
 
-PaymentStatus = Literal[
-    "pending",
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "succeeded",
-    "canceled",
-    "expired",
-    "refunded",
-    "partially_refunded",
-]
-MethodType = Literal["card", "cash_on_pickup", "bank_transfer"]
+OfflineMethod = Literal[MethodType.CASH_ON_PICKUP, MethodType.BANK_TRANSFER]
 
 
 class PaymentOut(BaseModel):
@@ -167,7 +155,7 @@ class BankAccount(BaseModel):
 class Instructions(BaseModel):
     """What the customer must do to complete an offline payment."""
 
-    type: Literal["cash_on_pickup", "bank_transfer"]
+    type: OfflineMethod
     amount: int
     currency: str
     amount_display: str = Field(examples=["42.00 EUR"])

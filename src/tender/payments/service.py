@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from tender import idempotency
 from tender.auth.principal import Principal
 from tender.customers import service as customers
 from tender.db.rls import DbContext, acting_as_service
@@ -23,7 +24,7 @@ from tender.gateway.deadline import time_budget
 from tender.gateway.errors import ProviderUnavailable, StripeFailure
 from tender.kit.money import check_amount, normalize_currency
 from tender.orders import service as orders
-from tender.payments import idempotency, repository
+from tender.payments import repository
 from tender.payments.apply import (
     Applied,
     apply_charge_refund,

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tender.domain.statuses import PaymentStatus, RefundStatus
 from tender.kit.times import IsoTime
-from tender.payments.schemas import PaymentStatus
 
 
 class RefundIn(BaseModel):
@@ -36,7 +36,7 @@ class RefundOut(BaseModel):
     payment_id: UUID
     amount: int
     currency: str
-    status: str = Field(examples=["succeeded"])
+    status: RefundStatus = Field(examples=["succeeded"])
     reason: str | None
     stripe_refund_id: str | None
     created_at: IsoTime

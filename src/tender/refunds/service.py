@@ -18,18 +18,19 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from tender.auth.principal import Principal
+from tender.controls import repository as audit
 from tender.db.rls import DbContext
+from tender.domain.statuses import PaymentStatus, RefundStatus
 from tender.errors import Conflict, DatabaseUnavailable, NotFound
 from tender.gateway.deadline import time_budget
 from tender.gateway.errors import ProviderUnavailable
 from tender.gateway.refunds import RefundRefused, StripeRefund, create_refund
-from tender.ops import repository as audit
 from tender.payments.apply import apply_charge_refund
 from tender.refunds import repository
 from tender.runtime import Runtime
 
 REFUND_NAMESPACE = UUID("5f0e7a52-7d0c-4a57-9a55-3f2f1f0d6e21")
-REFUNDABLE = frozenset({"succeeded", "partially_refunded"})
+REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
 
 
 QUIET_SECONDS = 1.0  # a pending refund is re-sent only after this long untouched
@@ -43,7 +44,7 @@ class RefundResult:
 
     @property
     def status_code(self) -> int:
-        if self.refund["status"] == "pending":
+        if self.refund["status"] == RefundStatus.PENDING:
             return 202
         return 201 if self.created else 200
 
@@ -79,7 +80,7 @@ async def refund_payment(
                         "This Idempotency-Key was used for a different refund.",
                         code="idempotency_key_reused",
                     )
-                if refund["status"] != "pending":
+                if refund["status"] != RefundStatus.PENDING:
                     return RefundResult(refund, _payment_view(payment), created=False)
             else:
                 refund = await _open_refund(conn, refund_id, payment, amount, reason)
@@ -106,7 +107,7 @@ async def _send(
     except RefundRefused:
         async with runtime.db.transaction(context) as conn:
             await repository.finish_refund(
-                conn, refund["id"], status="failed", stripe_refund_id=None
+                conn, refund["id"], status=RefundStatus.FAILED, stripe_refund_id=None
             )
         raise
     except ProviderUnavailable:  # not sent, or no answer: pending; the re-check sends it again
@@ -133,7 +134,7 @@ async def recheck_pending_refunds(runtime: Runtime, *, limit: int = 50) -> int:
             except RefundRefused:
                 settled += 1
                 continue
-        settled += int(result.refund["status"] != "pending")
+        settled += int(result.refund["status"] != RefundStatus.PENDING)
     return settled
 
 

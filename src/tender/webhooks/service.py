@@ -16,9 +16,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender import jobqueue as jobs
 from tender.db.rls import DbContext
 from tender.gateway.errors import StripeFailure
-from tender.jobs import enqueue as jobs
 from tender.methods import service as methods
 from tender.payments import service as payments
 from tender.runtime import Runtime

@@ -11,9 +11,9 @@ import httpx
 import structlog
 
 from tender.config import Settings
-from tender.monitoring import metrics
 from tender.monitoring.alerts.rules import Severity
 from tender.monitoring.alerts.state import Notification
+from tender.telemetry import metrics
 
 log = structlog.get_logger("tender.alerts")
 SOURCE = f"tender@{socket.gethostname()}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from tender.config import Settings
 from tender.kit.money import to_major
-from tender.monitoring.monitor import MonitorSnapshot
+from tender.telemetry.monitor import MonitorSnapshot
 
 
 class Severity(StrEnum):

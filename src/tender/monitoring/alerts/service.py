@@ -10,14 +10,15 @@ import structlog
 from prometheus_client import REGISTRY, push_to_gateway
 
 from tender.db.rls import DbContext
-from tender.monitoring import metrics, repository
+from tender.monitoring import repository
 from tender.monitoring.alerts import rules
 from tender.monitoring.alerts.channels import Channel, channels_from_settings, deliver
 from tender.monitoring.alerts.rules import AlertResult
 from tender.monitoring.alerts.state import AlertTracker, Notification
 from tender.monitoring.dberrors import is_database_unreachable
-from tender.monitoring.monitor import MonitorSnapshot
 from tender.runtime import Runtime
+from tender.telemetry import metrics
+from tender.telemetry.monitor import MonitorSnapshot
 
 log = structlog.get_logger("tender.alerts")
 DB_RULES = (

@@ -17,8 +17,8 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from tender.db.rls import DbContext
-from tender.monitoring.monitor import MonitorSnapshot
 from tender.runtime import Runtime
+from tender.telemetry.monitor import MonitorSnapshot
 
 CONTEXT = DbContext.service("monitoring")
 INSTANCE = f"{socket.gethostname()}-{os.getpid()}"

@@ -9,8 +9,8 @@ result is e.g. `processed`, `duplicate`, `ignored`, `failed`.
 
 from __future__ import annotations
 
-from tender.monitoring import metrics
-from tender.monitoring.monitor import ValidationMonitor
+from tender.telemetry import metrics
+from tender.telemetry.monitor import ValidationMonitor
 
 WEBHOOK_TYPES = frozenset(
     {

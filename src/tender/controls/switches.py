@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tender.config import Settings
+from tender.controls import repository
 from tender.db.engine import Database
 from tender.db.rls import DbContext
+from tender.domain.statuses import MethodType
 from tender.errors import ServiceUnavailable, ValidationFailed
-from tender.ops import repository
 
 log = logging.getLogger(__name__)
 
 MAINTENANCE = "payment_maintenance"
 ACCEPT_NEW_PAYMENTS = "accept_new_payments"
-METHOD_TYPES = ("card", "cash_on_pickup", "bank_transfer")
+METHOD_TYPES = tuple(MethodType)
 DEFAULTS = {MAINTENANCE: False, ACCEPT_NEW_PAYMENTS: True}
 REFRESH_SECONDS = 2.0  # how stale a switch may be on any instance
 AUDIT_ACTION = "switch.set"

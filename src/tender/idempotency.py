@@ -1,8 +1,9 @@
 """The Idempotency-Key header: same key and body replays the first answer; other body is 409.
 
-A key is claimed in the same transaction that creates the resource. While the work is in
-flight (a Stripe call between two transactions) the key points at the resource, so a retry
-after a crash resumes that resource instead of creating a second one.
+Shared by every resource that takes the header (payments, orders, saved methods), so it sits
+below them. A key is claimed in the same transaction that creates the resource. While the
+work is in flight (a Stripe call between two transactions) the key points at the resource, so
+a retry after a crash resumes that resource instead of creating a second one.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tender.db.rls import execute_as_service
 from tender.errors import Conflict, ValidationFailed
-from tender.payments import repository
 
 MAX_KEY_LENGTH = 255
 
@@ -63,7 +65,7 @@ async def claim(
 ) -> Claim:
     """Claim `key` for this request, or raise 409 if it was used for a different request."""
     digest = request_hash(operation, payload)
-    row = await repository.claim_idempotency_key(conn, user_id, key, operation, digest)
+    row = await claim_idempotency_key(conn, user_id, key, operation, digest)
     if row is None:
         return Claim(new=True)
     if row["operation"] != operation or row["request_hash"] != digest:
@@ -76,11 +78,51 @@ async def claim(
 
 async def point_at(conn: AsyncConnection, user_id: UUID, key: str, body: dict[str, Any]) -> None:
     """Mark the key in flight, pointing at the resource it created."""
-    await repository.save_idempotency_response(conn, user_id, key, None, body)
+    await save_idempotency_response(conn, user_id, key, None, body)
 
 
 async def finish(
     conn: AsyncConnection, user_id: UUID, key: str, status: int, body: dict[str, Any]
 ) -> None:
     """Store the answer every later request with this key replays."""
-    await repository.save_idempotency_response(conn, user_id, key, status, body)
+    await save_idempotency_response(conn, user_id, key, status, body)
+
+
+# SQL for the idempotency_keys table
+
+
+async def claim_idempotency_key(
+    conn: AsyncConnection, user_id: UUID, key: str, operation: str, request_hash: str
+) -> dict[str, Any] | None:
+    """Insert the key; None if it was new, else the existing row (waits for a racing insert)."""
+    inserted = await execute_as_service(
+        conn,
+        text(
+            "INSERT INTO idempotency_keys (user_id, key, operation, request_hash) "
+            "VALUES (:u, :k, :op, :h) ON CONFLICT DO NOTHING RETURNING key"
+        ),
+        {"u": user_id, "k": key, "op": operation, "h": request_hash},
+    )
+    if inserted.first() is not None:
+        return None
+    existing = await conn.execute(
+        text(
+            "SELECT operation, request_hash, response_status, response_body "
+            "FROM idempotency_keys WHERE user_id = :u AND key = :k"
+        ),
+        {"u": user_id, "k": key},
+    )
+    return dict(existing.mappings().one())
+
+
+async def save_idempotency_response(
+    conn: AsyncConnection, user_id: UUID, key: str, status: int | None, body: dict[str, Any]
+) -> None:
+    await execute_as_service(
+        conn,
+        text(
+            "UPDATE idempotency_keys SET response_status = :s, response_body = CAST(:b AS jsonb) "
+            "WHERE user_id = :u AND key = :k"
+        ),
+        {"s": status, "b": json.dumps(body), "u": user_id, "k": key},
+    )

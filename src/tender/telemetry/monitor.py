@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tender.config import Settings
-from tender.monitoring.window import SlidingWindow
+from tender.telemetry.window import SlidingWindow
 
 # Routes whose latency the seed's "payment response time" alert watches.
 PAYMENT_ROUTE_MARK = "payment"
